@@ -1,0 +1,186 @@
+package dev.keyauth.admin;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import dev.keyauth.store.ApiKey;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.core.io.buffer.DataBufferUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.web.reactive.function.BodyExtractors;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+
+/**
+ * The admin API's handlers. Every refusal is a JSON error naming the problem; a request is either
+ * applied whole or not at all.
+ */
+public class ApiKeyAdminHandler {
+
+	/** A create request is a few hundred bytes; anything this large is not one. */
+	static final int MAX_BODY_BYTES = 64 * 1024;
+
+	static final int DEFAULT_PAGE_SIZE = 50;
+
+	private final ApiKeyAdminService service;
+
+	private final JsonMapper json;
+
+	private final int maxScopes;
+
+	private final int maxPageSize;
+
+	public ApiKeyAdminHandler(ApiKeyAdminService service, JsonMapper json, int maxScopes, int maxPageSize) {
+		this.service = service;
+		this.json = json;
+		this.maxScopes = maxScopes;
+		this.maxPageSize = maxPageSize;
+	}
+
+	/** {@code POST /apikeys}: 201 with the key, shown this once. */
+	public Mono<ServerResponse> create(ServerRequest request) {
+		return requireJson(request).then(readBody(request))
+			.map((body) -> CreateApiKeyRequest.parse(body, now(), this.maxScopes, this.json))
+			.flatMap(this.service::create)
+			.flatMap((issued) -> ServerResponse.created(URI.create(request.path() + "/" + issued.apiKey().id()))
+				.contentType(MediaType.APPLICATION_JSON)
+				.header(HttpHeaders.CACHE_CONTROL, "no-store")
+				.bodyValue(ApiKeyView.created(issued)))
+			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+	}
+
+	/** {@code GET /apikeys?consumerId=&page=&size=}: newest first. */
+	public Mono<ServerResponse> list(ServerRequest request) {
+		return Mono.fromCallable(() -> new PageRequest(consumerIdParam(request), intParam(request, "page", 0, 0,
+				Integer.MAX_VALUE), intParam(request, "size", DEFAULT_PAGE_SIZE, 1, this.maxPageSize)))
+			.flatMap((page) -> this.service.list(page.consumerId(), (long) page.page() * page.size(), page.size() + 1)
+				.collectList()
+				.flatMap((keys) -> ok(page(keys, page))))
+			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+	}
+
+	/** {@code GET /apikeys/{id}}. */
+	public Mono<ServerResponse> get(ServerRequest request) {
+		return Mono.fromCallable(() -> id(request))
+			.flatMap((id) -> this.service.find(id).switchIfEmpty(notFound(id)))
+			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
+			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+	}
+
+	/** {@code DELETE /apikeys/{id}}: revoke; repeating it is harmless and answers the same. */
+	public Mono<ServerResponse> revoke(ServerRequest request) {
+		return Mono.fromCallable(() -> id(request))
+			.flatMap((id) -> this.service.revoke(id).switchIfEmpty(notFound(id)))
+			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
+			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+	}
+
+	private Map<String, Object> page(List<ApiKey> keys, PageRequest page) {
+		boolean hasMore = keys.size() > page.size();
+		Instant now = now();
+		List<Map<String, Object>> items = keys.stream().limit(page.size()).map((key) -> ApiKeyView.of(key, now)).toList();
+		return Map.of("items", items, "page", page.page(), "size", page.size(), "hasMore", hasMore);
+	}
+
+	private static Mono<Void> requireJson(ServerRequest request) {
+		Optional<MediaType> contentType = request.headers().contentType();
+		if (contentType.isPresent() && MediaType.APPLICATION_JSON.isCompatibleWith(contentType.get())) {
+			return Mono.empty();
+		}
+		return Mono.error(new AdminRequestException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+				"send the request body as Content-Type: application/json"));
+	}
+
+	private Mono<JsonNode> readBody(ServerRequest request) {
+		return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), MAX_BODY_BYTES)
+			.onErrorMap(DataBufferLimitException.class, (ex) -> new AdminRequestException(HttpStatus.CONTENT_TOO_LARGE,
+					"request_too_large", "the request body must be at most " + MAX_BODY_BYTES + " bytes"))
+			.map((buffer) -> {
+				try (var input = buffer.asInputStream(true)) {
+					return this.json.readTree(input);
+				}
+				catch (JacksonException ex) {
+					throw AdminRequestException.invalid("request body is not valid JSON: " + ex.getOriginalMessage());
+				}
+				catch (java.io.IOException ex) {
+					throw AdminRequestException.invalid("request body could not be read");
+				}
+			})
+			.switchIfEmpty(Mono.error(() -> AdminRequestException.invalid("a JSON request body is required")));
+	}
+
+	private static @Nullable String consumerIdParam(ServerRequest request) {
+		List<String> values = request.queryParams().get("consumerId");
+		if (values == null || values.isEmpty()) {
+			return null;
+		}
+		if (values.size() > 1) {
+			throw AdminRequestException.invalid("consumerId may be given once");
+		}
+		String value = values.get(0).strip();
+		return value.isEmpty() ? null : value;
+	}
+
+	private static int intParam(ServerRequest request, String name, int defaultValue, int min, int max) {
+		Optional<String> value = request.queryParam(name);
+		if (value.isEmpty() || value.get().isBlank()) {
+			return defaultValue;
+		}
+		try {
+			int parsed = Integer.parseInt(value.get().strip());
+			if (parsed >= min && parsed <= max) {
+				return parsed;
+			}
+		}
+		catch (NumberFormatException ex) {
+			// reported below, with the range
+		}
+		throw AdminRequestException.invalid(name + " must be an integer from " + min + " to " + max);
+	}
+
+	private static UUID id(ServerRequest request) {
+		String id = request.pathVariable("id");
+		try {
+			UUID uuid = UUID.fromString(id);
+			// UUID.fromString accepts non-canonical forms such as "1-1-1-1-1"; ids are canonical.
+			if (uuid.toString().equalsIgnoreCase(id)) {
+				return uuid;
+			}
+		}
+		catch (IllegalArgumentException ex) {
+			// reported below
+		}
+		throw AdminRequestException.invalid("id must be a UUID");
+	}
+
+	private static <T> Mono<T> notFound(UUID id) {
+		return Mono.error(() -> AdminRequestException.notFound(id.toString()));
+	}
+
+	private static Mono<ServerResponse> ok(Object body) {
+		return ServerResponse.ok()
+			.contentType(MediaType.APPLICATION_JSON)
+			.header(HttpHeaders.CACHE_CONTROL, "no-store")
+			.bodyValue(body);
+	}
+
+	private Instant now() {
+		return this.service.clock().instant();
+	}
+
+	private record PageRequest(@Nullable String consumerId, int page, int size) {
+	}
+
+}

@@ -1,0 +1,74 @@
+package dev.keyauth.admin;
+
+import java.time.Clock;
+import java.util.UUID;
+
+import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.NewApiKey;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Key management: issues keys (the raw key exists only in the returned {@link IssuedApiKey}),
+ * lists, finds and revokes them.
+ */
+public class ApiKeyAdminService {
+
+	private final ApiKeyStore store;
+
+	private final ApiKeyGenerator generator;
+
+	private final Clock clock;
+
+	public ApiKeyAdminService(ApiKeyStore store, ApiKeyGenerator generator, Clock clock) {
+		this.store = store;
+		this.generator = generator;
+		this.clock = clock;
+	}
+
+	Clock clock() {
+		return this.clock;
+	}
+
+	/** Generates, hashes and stores a key; completes once the row is committed. */
+	public Mono<IssuedApiKey> create(CreateApiKeyRequest request) {
+		return Mono.defer(() -> {
+			String key = this.generator.generateKey();
+			NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
+					this.generator.format().visibleStart(key), request.consumerId(), request.name(), request.scopes(),
+					request.metadata(), this.clock.instant(), request.expiresAt());
+			return this.store.create(row).map((stored) -> new IssuedApiKey(key, stored));
+		});
+	}
+
+	public Mono<ApiKey> find(UUID id) {
+		return this.store.findById(id);
+	}
+
+	public Flux<ApiKey> list(@Nullable String consumerId, long offset, int limit) {
+		return this.store.find(consumerId, offset, limit);
+	}
+
+	/** Revokes the key (idempotently); completes empty when there is no such key. */
+	public Mono<ApiKey> revoke(UUID id) {
+		return Mono.defer(() -> this.store.revoke(id, this.clock.instant()));
+	}
+
+	/**
+	 * A key just created: the only object that ever holds the raw key, and only until it is
+	 * written to the response.
+	 */
+	public record IssuedApiKey(String key, ApiKey apiKey) {
+
+		@Override
+		public String toString() {
+			return "IssuedApiKey[id=" + this.apiKey.id() + ", keyStart=" + this.apiKey.keyStart() + "]";
+		}
+
+	}
+
+}

@@ -1,0 +1,157 @@
+package dev.keyauth.autoconfigure;
+
+import java.time.Clock;
+import java.util.regex.Pattern;
+
+import dev.keyauth.authentication.ApiKeyAuthenticator;
+import dev.keyauth.authentication.LookupApiKeyAuthenticator;
+import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.ApiKeyCredentialConverter;
+import dev.keyauth.filter.HeaderApiKeyCredentialConverter;
+import dev.keyauth.filter.IdentityHeaders;
+import dev.keyauth.filter.JsonKeyAuthFailureHandler;
+import dev.keyauth.filter.KeyAuthFailureHandler;
+import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.R2dbcApiKeyStore;
+import dev.keyauth.store.SchemaMigration;
+import io.r2dbc.spi.ConnectionFactory;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcConnectionDetails;
+import org.springframework.cloud.gateway.config.GatewayAutoConfiguration;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.context.annotation.Bean;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.util.StringUtils;
+
+/**
+ * Auto-configuration of API-key authentication for a Spring Cloud Gateway (WebFlux) application:
+ * the key format, the PostgreSQL store (migrated by Flyway at start-up), the authenticator and
+ * the global filter. Every bean backs off when the application defines its own.
+ */
+@AutoConfiguration(after = { R2dbcAutoConfiguration.class, JacksonAutoConfiguration.class },
+		before = GatewayAutoConfiguration.class)
+@ConditionalOnClass({ GlobalFilter.class, DatabaseClient.class })
+@ConditionalOnWebApplication(type = Type.REACTIVE)
+@ConditionalOnProperty(prefix = "keyauth", name = "enabled", matchIfMissing = true)
+@EnableConfigurationProperties(KeyAuthProperties.class)
+public final class KeyAuthAutoConfiguration {
+
+	private static final Pattern REALM = Pattern.compile("[A-Za-z0-9 ._-]{1,64}");
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyFormat apiKeyFormat(KeyAuthProperties properties) {
+		return new ApiKeyFormat(properties.getKey().getPrefix());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyGenerator apiKeyGenerator(ApiKeyFormat format) {
+		return new ApiKeyGenerator(format);
+	}
+
+	@Bean(initMethod = "migrate")
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(ConnectionFactory.class)
+	@ConditionalOnProperty(prefix = "keyauth.store", name = "migrate", matchIfMissing = true)
+	SchemaMigration keyAuthSchemaMigration(ObjectProvider<R2dbcConnectionDetails> connectionDetails,
+			KeyAuthProperties properties) {
+		String override = properties.getStore().getMigrationJdbcUrl();
+		R2dbcConnectionDetails details = connectionDetails.getIfAvailable();
+		if (details == null && !StringUtils.hasText(override)) {
+			throw new IllegalStateException("Cannot migrate the API key schema: no spring.r2dbc.url is set. "
+					+ "Set keyauth.store.migration-jdbc-url, or keyauth.store.migrate=false if the schema is "
+					+ "managed elsewhere.");
+		}
+		return (details != null) ? SchemaMigration.forR2dbc(details.getConnectionFactoryOptions(), override)
+				: new SchemaMigration(override, null, null);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(ConnectionFactory.class)
+	ApiKeyStore apiKeyStore(ConnectionFactory connectionFactory, ObjectProvider<DatabaseClient> databaseClient,
+			ObjectProvider<SchemaMigration> migration, ObjectProvider<JsonMapper> jsonMapper) {
+		// Resolving the migration first guarantees the tables exist before the first lookup.
+		migration.ifAvailable((ignored) -> {
+		});
+		return new R2dbcApiKeyStore(databaseClient.getIfAvailable(() -> DatabaseClient.create(connectionFactory)),
+				jsonMapper.getIfAvailable(JsonMapper::new));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(ApiKeyStore.class)
+	ApiKeyAuthenticator apiKeyAuthenticator(ApiKeyFormat format, ApiKeyStore store, ObjectProvider<Clock> clock,
+			KeyAuthProperties properties) {
+		return new LookupApiKeyAuthenticator(format, store, clock.getIfAvailable(Clock::systemUTC),
+				properties.getStore().getTimeout());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyCredentialConverter apiKeyCredentialConverter(KeyAuthProperties properties) {
+		KeyAuthProperties.Credentials credentials = properties.getCredentials();
+		if (!StringUtils.hasText(credentials.getBearerHeader()) && !StringUtils.hasText(credentials.getApiKeyHeader())) {
+			throw new IllegalStateException(
+					"keyauth.credentials.bearer-header and keyauth.credentials.api-key-header are both empty: "
+							+ "no request could ever carry a key");
+		}
+		return new HeaderApiKeyCredentialConverter(credentials.getBearerHeader(), credentials.getApiKeyHeader());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	KeyAuthFailureHandler keyAuthFailureHandler(KeyAuthProperties properties, ObjectProvider<JsonMapper> jsonMapper) {
+		String realm = properties.getRealm();
+		if (realm == null || !REALM.matcher(realm).matches()) {
+			throw new IllegalStateException(
+					"keyauth.realm must be 1 to 64 characters of letters, digits, spaces and . _ -, but was '" + realm
+							+ "'");
+		}
+		return new JsonKeyAuthFailureHandler(realm, credentialHint(properties.getCredentials()),
+				properties.getStore().getRetryAfter(), jsonMapper.getIfAvailable(JsonMapper::new));
+	}
+
+	private static String credentialHint(KeyAuthProperties.Credentials credentials) {
+		boolean bearer = StringUtils.hasText(credentials.getBearerHeader());
+		boolean header = StringUtils.hasText(credentials.getApiKeyHeader());
+		String bearerHint = "the " + credentials.getBearerHeader() + " header as 'Bearer <key>'";
+		String headerHint = "the " + credentials.getApiKeyHeader() + " header";
+		if (bearer && header) {
+			return "Send it in " + bearerHint + " or in " + headerHint + ".";
+		}
+		return "Send it in " + (bearer ? bearerHint : headerHint) + ".";
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	IdentityHeaders keyAuthIdentityHeaders(KeyAuthProperties properties) {
+		KeyAuthProperties.Headers headers = properties.getHeaders();
+		return new IdentityHeaders(headers.getConsumerId(), headers.getKeyId(), headers.getScopes(),
+				properties.getCredentials().isHide());
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(ApiKeyAuthenticator.class)
+	ApiKeyAuthenticationFilter apiKeyAuthenticationFilter(ApiKeyCredentialConverter credentialConverter,
+			ApiKeyAuthenticator authenticator, KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders) {
+		return new ApiKeyAuthenticationFilter(credentialConverter, authenticator, failureHandler, identityHeaders);
+	}
+
+}

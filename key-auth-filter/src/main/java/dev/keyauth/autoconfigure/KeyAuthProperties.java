@@ -1,0 +1,282 @@
+package dev.keyauth.autoconfigure;
+
+import java.time.Duration;
+
+import dev.keyauth.key.ApiKeyFormat;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Configuration of API-key authentication, under {@code keyauth.*}.
+ */
+@ConfigurationProperties("keyauth")
+public class KeyAuthProperties {
+
+	/**
+	 * Whether to authenticate gateway requests by API key. When false, no key-auth bean is
+	 * created at all.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Realm announced in the WWW-Authenticate challenge of every 401 response. Letters, digits,
+	 * spaces and . _ - only.
+	 */
+	private String realm = "api";
+
+	private final Key key = new Key();
+
+	private final Credentials credentials = new Credentials();
+
+	private final Headers headers = new Headers();
+
+	private final Store store = new Store();
+
+	private final Admin admin = new Admin();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public String getRealm() {
+		return this.realm;
+	}
+
+	public void setRealm(String realm) {
+		this.realm = realm;
+	}
+
+	public Key getKey() {
+		return this.key;
+	}
+
+	public Credentials getCredentials() {
+		return this.credentials;
+	}
+
+	public Headers getHeaders() {
+		return this.headers;
+	}
+
+	public Store getStore() {
+		return this.store;
+	}
+
+	public Admin getAdmin() {
+		return this.admin;
+	}
+
+	public static class Key {
+
+		/**
+		 * Prefix of every issued key, 1 to 32 characters of A-Z, a-z, 0-9 and '_'. Changing it
+		 * invalidates every key issued with the old prefix.
+		 */
+		private String prefix = ApiKeyFormat.DEFAULT_PREFIX;
+
+		public String getPrefix() {
+			return this.prefix;
+		}
+
+		public void setPrefix(String prefix) {
+			this.prefix = prefix;
+		}
+
+	}
+
+	public static class Credentials {
+
+		/**
+		 * Request header read as "Bearer <key>". Empty to not accept keys there.
+		 */
+		private String bearerHeader = "Authorization";
+
+		/**
+		 * Request header read as a bare key. Empty to not accept keys there.
+		 */
+		private String apiKeyHeader = "X-API-Key";
+
+		/**
+		 * Whether to remove the headers that carried the key before forwarding the request.
+		 */
+		private boolean hide = true;
+
+		public String getBearerHeader() {
+			return this.bearerHeader;
+		}
+
+		public void setBearerHeader(String bearerHeader) {
+			this.bearerHeader = bearerHeader;
+		}
+
+		public String getApiKeyHeader() {
+			return this.apiKeyHeader;
+		}
+
+		public void setApiKeyHeader(String apiKeyHeader) {
+			this.apiKeyHeader = apiKeyHeader;
+		}
+
+		public boolean isHide() {
+			return this.hide;
+		}
+
+		public void setHide(boolean hide) {
+			this.hide = hide;
+		}
+
+	}
+
+	public static class Headers {
+
+		/**
+		 * Header that carries the authenticated key's consumer id to the downstream service.
+		 * Client-sent copies are always removed.
+		 */
+		private String consumerId = "X-Consumer-Id";
+
+		/**
+		 * Header that carries the authenticated key's id to the downstream service. Client-sent
+		 * copies are always removed.
+		 */
+		private String keyId = "X-Api-Key-Id";
+
+		/**
+		 * Header that carries the authenticated key's scopes, comma-separated, to the downstream
+		 * service. Client-sent copies are always removed.
+		 */
+		private String scopes = "X-Api-Key-Scopes";
+
+		public String getConsumerId() {
+			return this.consumerId;
+		}
+
+		public void setConsumerId(String consumerId) {
+			this.consumerId = consumerId;
+		}
+
+		public String getKeyId() {
+			return this.keyId;
+		}
+
+		public void setKeyId(String keyId) {
+			this.keyId = keyId;
+		}
+
+		public String getScopes() {
+			return this.scopes;
+		}
+
+		public void setScopes(String scopes) {
+			this.scopes = scopes;
+		}
+
+	}
+
+	public static class Store {
+
+		/**
+		 * Longest a key lookup may take before the request is answered 503 auth_unavailable.
+		 */
+		private Duration timeout = Duration.ofSeconds(2);
+
+		/**
+		 * Value of the Retry-After header on 503 auth_unavailable responses.
+		 */
+		private Duration retryAfter = Duration.ofSeconds(5);
+
+		/**
+		 * Whether to create and upgrade the key tables with Flyway at start-up (history table
+		 * keyauth_schema_history). Disable when the schema is managed elsewhere.
+		 */
+		private boolean migrate = true;
+
+		/**
+		 * JDBC URL Flyway migrates through. Derived from spring.r2dbc.url when not set.
+		 */
+		private @Nullable String migrationJdbcUrl;
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+		public Duration getRetryAfter() {
+			return this.retryAfter;
+		}
+
+		public void setRetryAfter(Duration retryAfter) {
+			this.retryAfter = retryAfter;
+		}
+
+		public boolean isMigrate() {
+			return this.migrate;
+		}
+
+		public void setMigrate(boolean migrate) {
+			this.migrate = migrate;
+		}
+
+		public @Nullable String getMigrationJdbcUrl() {
+			return this.migrationJdbcUrl;
+		}
+
+		public void setMigrationJdbcUrl(@Nullable String migrationJdbcUrl) {
+			this.migrationJdbcUrl = migrationJdbcUrl;
+		}
+
+	}
+
+	public static class Admin {
+
+		/**
+		 * Bearer token every call to the apikeys actuator endpoint must present (environment
+		 * variable KEYAUTH_ADMIN_TOKEN). When unset, the endpoint refuses every call.
+		 */
+		private @Nullable String token;
+
+		/**
+		 * Most scopes one key may carry.
+		 */
+		private int maxScopes = 32;
+
+		/**
+		 * Largest page the list operation returns.
+		 */
+		private int maxPageSize = 200;
+
+		public @Nullable String getToken() {
+			return this.token;
+		}
+
+		public void setToken(@Nullable String token) {
+			this.token = token;
+		}
+
+		public int getMaxScopes() {
+			return this.maxScopes;
+		}
+
+		public void setMaxScopes(int maxScopes) {
+			this.maxScopes = maxScopes;
+		}
+
+		public int getMaxPageSize() {
+			return this.maxPageSize;
+		}
+
+		public void setMaxPageSize(int maxPageSize) {
+			this.maxPageSize = maxPageSize;
+		}
+
+	}
+
+}

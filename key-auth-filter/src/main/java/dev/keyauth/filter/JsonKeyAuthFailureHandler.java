@@ -1,0 +1,104 @@
+package dev.keyauth.filter;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.keyauth.authentication.InvalidApiKeyException;
+import dev.keyauth.authentication.KeyAuthUnavailableException;
+import dev.keyauth.authentication.KeyAuthenticationException;
+import dev.keyauth.authentication.MissingApiKeyException;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * Answers with a small JSON body and the RFC 6750 {@code WWW-Authenticate} challenge:
+ * <ul>
+ * <li>missing key: 401 {@code missing_api_key}, challenge with the realm only;</li>
+ * <li>any invalid key: 401 {@code invalid_api_key}, challenge with {@code error="invalid_token"}.
+ * One body, byte for byte, whether the key was malformed, unknown, revoked or expired;</li>
+ * <li>store unavailable: 503 {@code auth_unavailable} with {@code Retry-After}.</li>
+ * </ul>
+ * Every body and header value is rendered once, here; a refusal writes prebuilt bytes.
+ */
+public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
+
+	private static final Log logger = LogFactory.getLog(JsonKeyAuthFailureHandler.class);
+
+	/** At most one warning per this interval while the store is failing, not one per request. */
+	private static final long UNAVAILABLE_LOG_INTERVAL_NANOS = Duration.ofSeconds(10).toNanos();
+
+	private final Refusal missing;
+
+	private final Refusal invalid;
+
+	private final Refusal unavailable;
+
+	private volatile long lastUnavailableLog = System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS;
+
+	public JsonKeyAuthFailureHandler(String realm, String credentialHint, Duration retryAfter, JsonMapper json) {
+		String challenge = "Bearer realm=\"" + realm + "\"";
+		this.missing = new Refusal(HttpStatus.UNAUTHORIZED, HttpHeaders.WWW_AUTHENTICATE, challenge,
+				body(json, "missing_api_key", "An API key is required. " + credentialHint));
+		this.invalid = new Refusal(HttpStatus.UNAUTHORIZED, HttpHeaders.WWW_AUTHENTICATE,
+				challenge + ", error=\"invalid_token\"", body(json, "invalid_api_key", "The API key is not valid."));
+		this.unavailable = new Refusal(HttpStatus.SERVICE_UNAVAILABLE, HttpHeaders.RETRY_AFTER,
+				Long.toString(Math.max(1, retryAfter.toSeconds())), body(json, "auth_unavailable",
+						"API key authentication is temporarily unavailable. Retry later."));
+	}
+
+	private static byte[] body(JsonMapper json, String error, String message) {
+		Map<String, String> body = new LinkedHashMap<>();
+		body.put("error", error);
+		body.put("message", message);
+		return json.writeValueAsBytes(body);
+	}
+
+	@Override
+	public Mono<Void> onAuthenticationFailure(ServerWebExchange exchange, KeyAuthenticationException failure) {
+		return refusalFor(failure).writeTo(exchange.getResponse());
+	}
+
+	private Refusal refusalFor(KeyAuthenticationException failure) {
+		if (failure instanceof InvalidApiKeyException) {
+			return this.invalid;
+		}
+		if (failure instanceof MissingApiKeyException) {
+			return this.missing;
+		}
+		logUnavailable((KeyAuthUnavailableException) failure);
+		return this.unavailable;
+	}
+
+	private void logUnavailable(KeyAuthUnavailableException failure) {
+		long now = System.nanoTime();
+		if (now - this.lastUnavailableLog >= UNAVAILABLE_LOG_INTERVAL_NANOS) {
+			this.lastUnavailableLog = now;
+			logger.warn("API keys cannot be checked, answering 503 until the key store recovers: "
+					+ failure.getCause());
+		}
+	}
+
+	private record Refusal(HttpStatus status, String headerName, String headerValue, byte[] body) {
+
+		Mono<Void> writeTo(ServerHttpResponse response) {
+			response.setStatusCode(this.status);
+			HttpHeaders headers = response.getHeaders();
+			headers.set(this.headerName, this.headerValue);
+			headers.setContentType(MediaType.APPLICATION_JSON);
+			headers.setContentLength(this.body.length);
+			headers.setCacheControl("no-store");
+			return response.writeWith(Mono.just(response.bufferFactory().wrap(this.body)));
+		}
+
+	}
+
+}

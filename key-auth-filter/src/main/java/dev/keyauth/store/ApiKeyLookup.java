@@ -1,0 +1,18 @@
+package dev.keyauth.store;
+
+import dev.keyauth.key.KeyHash;
+import reactor.core.publisher.Mono;
+
+/**
+ * The one query on the request path: find a key by the SHA-256 of its value.
+ * <p>
+ * Implementations must not block. They complete empty when no key has that hash, whatever its
+ * state (revoked and expired keys are still returned: the caller decides), and signal an error
+ * when the store cannot answer, so that "unknown" and "could not check" never get confused.
+ */
+@FunctionalInterface
+public interface ApiKeyLookup {
+
+	Mono<ApiKey> findByHash(KeyHash hash);
+
+}

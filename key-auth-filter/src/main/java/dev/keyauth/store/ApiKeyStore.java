@@ -1,0 +1,37 @@
+package dev.keyauth.store;
+
+import java.time.Instant;
+import java.util.UUID;
+
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The source of truth for keys: the request-path lookup plus what the admin endpoint needs.
+ */
+public interface ApiKeyStore extends ApiKeyLookup {
+
+	/**
+	 * Stores a new key. Completes only once the row is durable, so a key handed to a caller
+	 * always works. Signals {@link DuplicateKeyHashException} if the hash is already stored.
+	 */
+	Mono<ApiKey> create(NewApiKey key);
+
+	Mono<ApiKey> findById(UUID id);
+
+	/**
+	 * Keys newest first, optionally for one consumer.
+	 * @param consumerId only this consumer's keys, or all when {@code null}
+	 * @param offset rows to skip
+	 * @param limit most rows to return
+	 */
+	Flux<ApiKey> find(@Nullable String consumerId, long offset, int limit);
+
+	/**
+	 * Marks the key revoked at {@code at} unless it already is (the first revocation time is
+	 * kept). Completes empty when there is no such key.
+	 */
+	Mono<ApiKey> revoke(UUID id, Instant at);
+
+}

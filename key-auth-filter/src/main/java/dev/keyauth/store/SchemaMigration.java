@@ -1,0 +1,107 @@
+package dev.keyauth.store;
+
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.StringUtils;
+
+/**
+ * Brings the key tables up to date with Flyway, once, at start-up, over a short-lived JDBC
+ * connection (the request path only ever uses R2DBC).
+ * <p>
+ * It keeps its own history table ({@value #HISTORY_TABLE}) so it can share a database, and even a
+ * schema, with an application's own Flyway migrations without either seeing the other's
+ * versions. Several gateways starting at once are safe: Flyway serialises them with a database
+ * lock.
+ */
+public final class SchemaMigration {
+
+	public static final String HISTORY_TABLE = "keyauth_schema_history";
+
+	private static final Log logger = LogFactory.getLog(SchemaMigration.class);
+
+	private final String jdbcUrl;
+
+	private final @Nullable String user;
+
+	private final @Nullable String password;
+
+	private final String vendor;
+
+	public SchemaMigration(String jdbcUrl, @Nullable String user, @Nullable String password) {
+		this.jdbcUrl = jdbcUrl;
+		this.user = user;
+		this.password = password;
+		this.vendor = vendorOf(jdbcUrl);
+	}
+
+	/**
+	 * Migration settings for the database an R2DBC connection factory points at.
+	 * @param options the R2DBC options (from {@code spring.r2dbc.url} and friends)
+	 * @param jdbcUrlOverride a JDBC URL to use instead of the derived one, or {@code null}
+	 */
+	public static SchemaMigration forR2dbc(ConnectionFactoryOptions options, @Nullable String jdbcUrlOverride) {
+		String user = stringOption(options, ConnectionFactoryOptions.USER);
+		String password = stringOption(options, ConnectionFactoryOptions.PASSWORD);
+		String url = StringUtils.hasText(jdbcUrlOverride) ? jdbcUrlOverride : jdbcUrlOf(options);
+		return new SchemaMigration(url, user, password);
+	}
+
+	static String jdbcUrlOf(ConnectionFactoryOptions options) {
+		String driver = stringOption(options, ConnectionFactoryOptions.DRIVER);
+		if ("pool".equals(driver) || "proxy".equals(driver)) {
+			driver = stringOption(options, ConnectionFactoryOptions.PROTOCOL);
+		}
+		if (!"postgresql".equals(driver) && !"postgres".equals(driver)) {
+			throw new IllegalStateException("API keys need PostgreSQL, but the R2DBC driver is '" + driver
+					+ "'; set keyauth.store.migration-jdbc-url or keyauth.store.migrate=false");
+		}
+		String host = stringOption(options, ConnectionFactoryOptions.HOST);
+		Object port = options.getValue(ConnectionFactoryOptions.PORT);
+		String database = stringOption(options, ConnectionFactoryOptions.DATABASE);
+		return "jdbc:postgresql://" + ((host != null) ? host : "localhost") + ((port != null) ? ":" + port : "") + "/"
+				+ ((database != null) ? database : "");
+	}
+
+	private static @Nullable String stringOption(ConnectionFactoryOptions options,
+			io.r2dbc.spi.Option<?> option) {
+		Object value = options.getValue(option);
+		if (value instanceof CharSequence text) {
+			return text.toString();
+		}
+		return (value != null) ? value.toString() : null;
+	}
+
+	private static String vendorOf(String jdbcUrl) {
+		if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+			return "postgresql";
+		}
+		throw new IllegalStateException("no API key migrations for " + jdbcUrl.replaceAll("\\?.*", ""));
+	}
+
+	public String jdbcUrl() {
+		return this.jdbcUrl;
+	}
+
+	/** Applies pending migrations; fails start-up when the database cannot be migrated. */
+	public MigrateResult migrate() {
+		Flyway flyway = Flyway.configure(SchemaMigration.class.getClassLoader())
+			.dataSource(this.jdbcUrl, this.user, this.password)
+			.locations("classpath:keyauth/db/migration/" + this.vendor)
+			.table(HISTORY_TABLE)
+			// A database that already holds other tables is normal for a library: start our own
+			// history at version 0 so that V1 still runs.
+			.baselineOnMigrate(true)
+			.baselineVersion("0")
+			.load();
+		MigrateResult result = flyway.migrate();
+		logger.info("API key schema is at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
+				+ " migration(s) applied) in " + this.jdbcUrl.replaceAll("\\?.*", ""));
+		return result;
+	}
+
+}

@@ -1,0 +1,111 @@
+package dev.keyauth.authentication;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyLookup;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The authenticator's decisions, with the lookup replaced by a map: this is a unit test of the
+ * decision logic; the real store is exercised by the store and end-to-end tests.
+ */
+class LookupApiKeyAuthenticatorTest {
+
+	private static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
+
+	private final ApiKeyFormat format = new ApiKeyFormat("sk_live_");
+
+	private final ApiKeyGenerator generator = new ApiKeyGenerator(this.format);
+
+	private final Map<KeyHash, ApiKey> keys = new ConcurrentHashMap<>();
+
+	private final AtomicInteger lookups = new AtomicInteger();
+
+	private final ApiKeyLookup lookup = (hash) -> {
+		this.lookups.incrementAndGet();
+		return Mono.justOrEmpty(this.keys.get(hash));
+	};
+
+	private final LookupApiKeyAuthenticator authenticator = new LookupApiKeyAuthenticator(this.format, this.lookup,
+			Clock.fixed(NOW, ZoneOffset.UTC), Duration.ofMillis(200));
+
+	private String store(Instant expiresAt, Instant revokedAt) {
+		String key = this.generator.generateKey();
+		this.keys.put(KeyHash.sha256(key), new ApiKey(UUID.randomUUID(), this.format.visibleStart(key), "acme", null,
+				List.of("read"), Map.of(), NOW.minusSeconds(60), expiresAt, revokedAt, null));
+		return key;
+	}
+
+	@Test
+	void anActiveKeyAuthenticates() {
+		String key = store(null, null);
+		StepVerifier.create(this.authenticator.authenticate(key))
+			.assertNext((apiKey) -> assertThat(apiKey.consumerId()).isEqualTo("acme"))
+			.verifyComplete();
+	}
+
+	@Test
+	void malformedKeysAreRefusedWithoutALookup() {
+		String key = this.generator.generateKey();
+		String badChecksum = key.substring(0, key.length() - 1) + (key.endsWith("0") ? "1" : "0");
+		for (String candidate : List.of("", "nonsense", badChecksum, "sk_live_", key + "x", "Bearer " + key)) {
+			StepVerifier.create(this.authenticator.authenticate(candidate)).verifyError(InvalidApiKeyException.class);
+		}
+		assertThat(this.lookups).hasValue(0);
+	}
+
+	@Test
+	void unknownRevokedAndExpiredKeysAreAllTheSameInvalid() {
+		String unknown = this.generator.generateKey();
+		String revoked = store(null, NOW.minusSeconds(1));
+		String expired = store(NOW.minusSeconds(1), null);
+		String expiringNow = store(NOW, null);
+		for (String key : List.of(unknown, revoked, expired, expiringNow)) {
+			StepVerifier.create(this.authenticator.authenticate(key))
+				.expectErrorMatches((ex) -> ex == InvalidApiKeyException.INSTANCE)
+				.verify();
+		}
+	}
+
+	@Test
+	void aKeyExpiringLaterStillWorks() {
+		StepVerifier.create(this.authenticator.authenticate(store(NOW.plusMillis(1), null))).expectNextCount(1).verifyComplete();
+	}
+
+	@Test
+	void aFailingStoreIsUnavailableNotInvalid() {
+		LookupApiKeyAuthenticator failing = new LookupApiKeyAuthenticator(this.format,
+				(hash) -> Mono.error(new IllegalStateException("connection refused")), Clock.systemUTC(),
+				Duration.ofSeconds(1));
+		StepVerifier.create(failing.authenticate(this.generator.generateKey()))
+			.expectErrorSatisfies((ex) -> assertThat(ex).isInstanceOf(KeyAuthUnavailableException.class)
+				.hasCauseInstanceOf(IllegalStateException.class))
+			.verify();
+	}
+
+	@Test
+	void aStoreThatDoesNotAnswerInTimeIsUnavailable() {
+		LookupApiKeyAuthenticator hanging = new LookupApiKeyAuthenticator(this.format, (hash) -> Mono.never(),
+				Clock.systemUTC(), Duration.ofMillis(50));
+		StepVerifier.create(hanging.authenticate(this.generator.generateKey()))
+			.expectError(KeyAuthUnavailableException.class)
+			.verify(Duration.ofSeconds(5));
+	}
+
+}

@@ -1,0 +1,190 @@
+package dev.keyauth.filter;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.keyauth.authentication.ApiKeyAuthenticator;
+import dev.keyauth.authentication.InvalidApiKeyException;
+import dev.keyauth.authentication.KeyAuthUnavailableException;
+import dev.keyauth.store.ApiKey;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.web.server.ServerWebExchange;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ApiKeyAuthenticationFilterTest {
+
+	private static final String GOOD = "sk_live_good";
+
+	private static final ApiKey KEY = new ApiKey(UUID.fromString("00000000-0000-4000-8000-000000000001"),
+			"sk_live_good", "acme", "ci", List.of("orders:read", "orders:write"), Map.of(), Instant.EPOCH, null, null,
+			null);
+
+	private final AtomicReference<ServerWebExchange> forwarded = new AtomicReference<>();
+
+	private final GatewayFilterChain chain = (exchange) -> {
+		this.forwarded.set(exchange);
+		return Mono.empty();
+	};
+
+	private ApiKeyAuthenticator authenticator = (key) -> GOOD.equals(key) ? Mono.just(KEY)
+			: Mono.error(InvalidApiKeyException.INSTANCE);
+
+	private ApiKeyAuthenticationFilter filter() {
+		return new ApiKeyAuthenticationFilter(new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key"),
+				this.authenticator,
+				new JsonKeyAuthFailureHandler("api", "Send it somewhere.", Duration.ofSeconds(7), new JsonMapper()),
+				new IdentityHeaders("X-Consumer-Id", "X-Api-Key-Id", "X-Api-Key-Scopes", true));
+	}
+
+	private MockServerWebExchange run(MockServerHttpRequest.BaseBuilder<?> request) {
+		return run(request, null);
+	}
+
+	private MockServerWebExchange run(MockServerHttpRequest.BaseBuilder<?> request, Route route) {
+		MockServerWebExchange exchange = MockServerWebExchange.from(request);
+		if (route != null) {
+			exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route);
+		}
+		StepVerifier.create(filter().filter(exchange, this.chain)).verifyComplete();
+		return exchange;
+	}
+
+	private static Route route(Map<String, Object> metadata) {
+		return Route.async().id("r").uri("http://downstream").predicate((e) -> true).metadata(metadata).build();
+	}
+
+	@Test
+	void aValidKeyIsForwardedWithTheIdentityAndWithoutTheCredential() {
+		run(MockServerHttpRequest.get("/orders").header("Authorization", "Bearer " + GOOD).header("Accept", "*/*"));
+		ServerWebExchange out = this.forwarded.get();
+		HttpHeaders headers = out.getRequest().getHeaders();
+		assertThat(headers.getFirst("X-Consumer-Id")).isEqualTo("acme");
+		assertThat(headers.getFirst("X-Api-Key-Id")).isEqualTo(KEY.id().toString());
+		assertThat(headers.getFirst("X-Api-Key-Scopes")).isEqualTo("orders:read,orders:write");
+		assertThat(headers.containsHeader("Authorization")).isFalse();
+		assertThat(headers.getFirst("Accept")).isEqualTo("*/*");
+		assertThat((ApiKey) out.getAttribute(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR)).isEqualTo(KEY);
+	}
+
+	@Test
+	void spoofedIdentityHeadersAreReplaced() {
+		run(MockServerHttpRequest.get("/")
+			.header("X-API-Key", GOOD)
+			.header("X-Consumer-Id", "admin")
+			.header("x-api-key-id", "forged")
+			.header("X-Api-Key-Scopes", "everything"));
+		HttpHeaders headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.get("X-Consumer-Id")).containsExactly("acme");
+		assertThat(headers.get("X-Api-Key-Id")).containsExactly(KEY.id().toString());
+		assertThat(headers.get("X-Api-Key-Scopes")).containsExactly("orders:read,orders:write");
+		assertThat(headers.containsHeader("X-API-Key")).isFalse();
+	}
+
+	@Test
+	void aKeyWithoutScopesForwardsNoScopesHeaderEvenIfTheClientSentOne() {
+		ApiKey noScopes = new ApiKey(KEY.id(), KEY.keyStart(), "acme", null, List.of(), Map.of(), Instant.EPOCH, null,
+				null, null);
+		this.authenticator = (key) -> Mono.just(noScopes);
+		run(MockServerHttpRequest.get("/").header("X-API-Key", GOOD).header("X-Api-Key-Scopes", "admin"));
+		assertThat(this.forwarded.get().getRequest().getHeaders().containsHeader("X-Api-Key-Scopes")).isFalse();
+	}
+
+	@Test
+	void credentialsAreKeptWhenHidingIsOff() {
+		ApiKeyAuthenticationFilter keeping = new ApiKeyAuthenticationFilter(
+				new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key"), this.authenticator,
+				(exchange, failure) -> Mono.error(new AssertionError(failure)),
+				new IdentityHeaders("X-Consumer-Id", "X-Api-Key-Id", "X-Api-Key-Scopes", false));
+		StepVerifier.create(keeping.filter(MockServerWebExchange.from(MockServerHttpRequest.get("/").header("X-API-Key", GOOD)), this.chain))
+			.verifyComplete();
+		assertThat(this.forwarded.get().getRequest().getHeaders().getFirst("X-API-Key")).isEqualTo(GOOD);
+	}
+
+	@Test
+	void aMissingKeyIs401MissingApiKeyWithAChallenge() {
+		MockServerWebExchange exchange = run(MockServerHttpRequest.get("/"));
+		assertThat(this.forwarded.get()).isNull();
+		assertThat(exchange.getResponse().getStatusCode()).isEqualTo(HttpStatus.UNAUTHORIZED);
+		assertThat(exchange.getResponse().getHeaders().getFirst("WWW-Authenticate")).isEqualTo("Bearer realm=\"api\"");
+		assertThat(exchange.getResponse().getBodyAsString().block())
+			.isEqualTo("{\"error\":\"missing_api_key\",\"message\":\"An API key is required. Send it somewhere.\"}");
+	}
+
+	@Test
+	void everyInvalidKeyGetsTheSameBytes() {
+		MockServerWebExchange bad = run(MockServerHttpRequest.get("/").header("X-API-Key", "sk_live_bad"));
+		MockServerWebExchange twoKeys = run(
+				MockServerHttpRequest.get("/").header("X-API-Key", GOOD).header("Authorization", "Bearer other"));
+		MockServerWebExchange empty = run(MockServerHttpRequest.get("/").header("Authorization", "Bearer "));
+		assertThat(this.forwarded.get()).isNull();
+		for (MockServerWebExchange exchange : List.of(bad, twoKeys, empty)) {
+			assertThat(exchange.getResponse().getStatusCode()).isEqualTo(HttpStatus.UNAUTHORIZED);
+			assertThat(exchange.getResponse().getHeaders().getFirst("WWW-Authenticate"))
+				.isEqualTo("Bearer realm=\"api\", error=\"invalid_token\"");
+			assertThat(exchange.getResponse().getHeaders().getCacheControl()).isEqualTo("no-store");
+			assertThat(exchange.getResponse().getBodyAsString().block())
+				.isEqualTo("{\"error\":\"invalid_api_key\",\"message\":\"The API key is not valid.\"}");
+		}
+	}
+
+	@Test
+	void anUnavailableStoreIs503WithRetryAfterNever401() {
+		this.authenticator = (key) -> Mono.error(new KeyAuthUnavailableException(new IllegalStateException("down")));
+		MockServerWebExchange exchange = run(MockServerHttpRequest.get("/").header("X-API-Key", GOOD));
+		assertThat(this.forwarded.get()).isNull();
+		assertThat(exchange.getResponse().getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+		assertThat(exchange.getResponse().getHeaders().getFirst("Retry-After")).isEqualTo("7");
+		assertThat(exchange.getResponse().getBodyAsString().block()).startsWith("{\"error\":\"auth_unavailable\"");
+	}
+
+	@Test
+	void aPublicRouteNeedsNoKeyButStillLosesSpoofedIdentity() {
+		this.authenticator = (key) -> Mono.error(new AssertionError("a public route must not authenticate"));
+		run(MockServerHttpRequest.get("/health").header("X-Consumer-Id", "admin").header("X-API-Key", "whatever"),
+				route(Map.of("keyauth", Map.of("enabled", false))));
+		HttpHeaders headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.containsHeader("X-Consumer-Id")).isFalse();
+		assertThat(headers.getFirst("X-API-Key")).isEqualTo("whatever");
+	}
+
+	@Test
+	void routeMetadataOnlyDisablesOnAnExplicitFalse() {
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("enabled", "false")))).enabled()).isFalse();
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth.enabled", false))).enabled()).isFalse();
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("enabled", "no")))).enabled()).isTrue();
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", "false"))).enabled()).isTrue();
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of())).enabled()).isTrue();
+		assertThat(RouteKeyAuthPolicy.of(null).enabled()).isTrue();
+	}
+
+	@Test
+	void errorsFromTheDownstreamChainAreNotTurnedIntoAuthFailures() {
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.get("/").header("X-API-Key", GOOD));
+		GatewayFilterChain failing = (e) -> Mono.error(InvalidApiKeyException.INSTANCE);
+		StepVerifier.create(filter().filter(exchange, failing)).verifyError(InvalidApiKeyException.class);
+		assertThat(exchange.getResponse().getStatusCode()).isNull();
+	}
+
+	@Test
+	void runsBeforeTheGatewaysOwnAndRouteFilters() {
+		assertThat(filter().getOrder()).isLessThan(-1).isEqualTo(ApiKeyAuthenticationFilter.KEY_AUTH_FILTER_ORDER);
+	}
+
+}

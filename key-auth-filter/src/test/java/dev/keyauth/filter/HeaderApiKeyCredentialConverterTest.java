@@ -1,0 +1,110 @@
+package dev.keyauth.filter;
+
+import java.util.List;
+
+import dev.keyauth.authentication.InvalidApiKeyException;
+import org.junit.jupiter.api.Test;
+import reactor.test.StepVerifier;
+
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+
+class HeaderApiKeyCredentialConverterTest {
+
+	private static final String KEY = "sk_live_key";
+
+	private final HeaderApiKeyCredentialConverter converter = new HeaderApiKeyCredentialConverter("Authorization",
+			"X-API-Key");
+
+	private static MockServerWebExchange exchange(MockServerHttpRequest.BaseBuilder<?> request) {
+		return MockServerWebExchange.from(request);
+	}
+
+	@Test
+	void readsABearerToken() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "Bearer " + KEY))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("Authorization")))
+			.verifyComplete();
+	}
+
+	@Test
+	void theBearerSchemeIsCaseInsensitiveAndSurroundingSpaceIgnored() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "bEaReR   " + KEY + "  "))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("Authorization")))
+			.verifyComplete();
+	}
+
+	@Test
+	void readsTheApiKeyHeader() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("x-api-key", KEY))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("X-API-Key")))
+			.verifyComplete();
+	}
+
+	@Test
+	void theSameKeyInBothPlacesIsOneCredentialFromBoth() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer " + KEY)
+				.header("X-API-Key", KEY))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("Authorization", "X-API-Key")))
+			.verifyComplete();
+	}
+
+	@Test
+	void twoDifferentKeysAreInvalid() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer " + KEY)
+				.header("X-API-Key", KEY + "2"))))
+			.verifyError(InvalidApiKeyException.class);
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("X-API-Key", KEY, KEY + "2"))))
+			.verifyError(InvalidApiKeyException.class);
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer " + KEY, "Bearer " + KEY + "2"))))
+			.verifyError(InvalidApiKeyException.class);
+	}
+
+	@Test
+	void emptyValuesAreInvalidNotMissing() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "Bearer"))))
+			.verifyError(InvalidApiKeyException.class);
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "Bearer    "))))
+			.verifyError(InvalidApiKeyException.class);
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("X-API-Key", "  "))))
+			.verifyError(InvalidApiKeyException.class);
+	}
+
+	@Test
+	void otherAuthorizationSchemesAreNotOurs() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "Basic dXNlcjpwYXNz"))))
+			.verifyComplete();
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "Bearerish " + KEY))))
+			.verifyComplete();
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Basic dXNlcjpwYXNz")
+				.header("X-API-Key", KEY))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("X-API-Key")))
+			.verifyComplete();
+	}
+
+	@Test
+	void noKeyAtAllCompletesEmpty() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")))).verifyComplete();
+	}
+
+	@Test
+	void headerNamesAreConfigurableAndASourceCanBeTurnedOff() {
+		HeaderApiKeyCredentialConverter custom = new HeaderApiKeyCredentialConverter("", "X-Key");
+		StepVerifier.create(custom.convert(exchange(MockServerHttpRequest.get("/").header("Authorization", "Bearer " + KEY))))
+			.verifyComplete();
+		StepVerifier.create(custom.convert(exchange(MockServerHttpRequest.get("/").header("X-Key", KEY))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("X-Key")))
+			.verifyComplete();
+	}
+
+	@Test
+	void theCredentialNeverPrintsTheKey() {
+		org.assertj.core.api.Assertions.assertThat(new ApiKeyCredential(KEY, List.of("X-API-Key")).toString())
+			.doesNotContain(KEY);
+	}
+
+}
