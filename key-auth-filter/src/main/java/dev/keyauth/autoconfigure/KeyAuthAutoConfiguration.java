@@ -148,10 +148,17 @@ public final class KeyAuthAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	@ConditionalOnBean(ApiKeyAuthenticator.class)
 	ApiKeyAuthenticationFilter apiKeyAuthenticationFilter(ApiKeyCredentialConverter credentialConverter,
-			ApiKeyAuthenticator authenticator, KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders) {
-		return new ApiKeyAuthenticationFilter(credentialConverter, authenticator, failureHandler, identityHeaders);
+			ObjectProvider<ApiKeyAuthenticator> authenticator, KeyAuthFailureHandler failureHandler,
+			IdentityHeaders identityHeaders) {
+		// Fail closed: a gateway that has the plugin but nothing to check keys against must not
+		// start and quietly forward every request unauthenticated.
+		ApiKeyAuthenticator available = authenticator.getIfAvailable(() -> {
+			throw new IllegalStateException("API-key authentication is enabled but there is no key store: set "
+					+ "spring.r2dbc.url, define an ApiKeyStore or ApiKeyAuthenticator bean, or set "
+					+ "keyauth.enabled=false");
+		});
+		return new ApiKeyAuthenticationFilter(credentialConverter, available, failureHandler, identityHeaders);
 	}
 
 }

@@ -9,7 +9,7 @@ import java.util.UUID;
  * <p>
  * Uses a DRBG instance rather than the platform default: the default {@code NativePRNG} reads
  * {@code /dev/urandom} through a file stream on every call, which is a blocking call wherever it
- * runs; a DRBG is seeded once and then pure computation.
+ * runs; a DRBG is seeded once (here, at construction) and then pure computation.
  */
 public final class ApiKeyGenerator {
 
@@ -24,6 +24,9 @@ public final class ApiKeyGenerator {
 	public ApiKeyGenerator(ApiKeyFormat format, SecureRandom random) {
 		this.format = format;
 		this.random = random;
+		// A DRBG seeds itself lazily, from the OS entropy source, on its first use. Draw once
+		// here, at start-up, so that read never happens on an event-loop thread later.
+		random.nextInt();
 	}
 
 	private static SecureRandom drbg() {

@@ -1,0 +1,207 @@
+package dev.keyauth.autoconfigure;
+
+import java.util.List;
+
+import dev.keyauth.admin.AdminTokenFilter;
+import dev.keyauth.admin.ApiKeyAdminHandler;
+import dev.keyauth.admin.ApiKeyAdminService;
+import dev.keyauth.authentication.ApiKeyAuthenticator;
+import dev.keyauth.authentication.InvalidApiKeyException;
+import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.ApiKeyCredentialConverter;
+import dev.keyauth.filter.IdentityHeaders;
+import dev.keyauth.filter.KeyAuthFailureHandler;
+import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.SchemaMigration;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Mono;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
+import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
+
+@ExtendWith(OutputCaptureExtension.class)
+class KeyAuthAutoConfigurationTest {
+
+	/** A connection factory that is never connected to: these tests only wire beans. */
+	private final ReactiveWebApplicationContextRunner runner = new ReactiveWebApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(R2dbcAutoConfiguration.class, JacksonAutoConfiguration.class,
+				KeyAuthAutoConfiguration.class, KeyAuthAdminAutoConfiguration.class))
+		.withPropertyValues("spring.r2dbc.url=r2dbc:postgresql://127.0.0.1:9/none", "spring.r2dbc.username=nobody",
+				"keyauth.store.migrate=false");
+
+	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
+			ApiKeyStore.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
+			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
+			ApiKeyAdminHandler.class);
+
+	@Test
+	void createsEveryPieceByDefault() {
+		this.runner.run((context) -> {
+			for (Class<?> type : PLUGIN_BEANS) {
+				assertThat(context).hasSingleBean(type);
+			}
+			assertThat(context).doesNotHaveBean(SchemaMigration.class);
+			assertThat(context.getBean(ApiKeyFormat.class).prefix()).isEqualTo("sk_live_");
+		});
+	}
+
+	@Test
+	void disabledMeansNoBeanAtAll() {
+		this.runner.withPropertyValues("keyauth.enabled=false").run((context) -> {
+			for (Class<?> type : PLUGIN_BEANS) {
+				assertThat(context).doesNotHaveBean(type);
+			}
+		});
+	}
+
+	@Test
+	void theKeyPrefixIsConfigurable() {
+		this.runner.withPropertyValues("keyauth.key.prefix=acme_test_")
+			.run((context) -> assertThat(context.getBean(ApiKeyFormat.class).prefix()).isEqualTo("acme_test_"));
+	}
+
+	@Test
+	void anUnsafeRealmOrPrefixStopsStartUp() {
+		this.runner.withPropertyValues("keyauth.realm=a\"b").run((context) -> assertThat(context).hasFailed()
+			.getFailure().rootCause().hasMessageContaining("keyauth.realm"));
+		this.runner.withPropertyValues("keyauth.key.prefix=sk-live-").run((context) -> assertThat(context).hasFailed()
+			.getFailure().rootCause().hasMessageContaining("prefix"));
+	}
+
+	@Test
+	void noKeyStoreMeansNoStartNotAnOpenGateway() {
+		new ReactiveWebApplicationContextRunner()
+			.withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, KeyAuthAutoConfiguration.class))
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure().rootCause().hasMessageContaining("no key store"));
+	}
+
+	@Test
+	void migratesTheDatabaseOfTheR2dbcUrlAtStartUp() {
+		this.runner.withPropertyValues(dev.keyauth.test.TestPostgres.propertyPairs())
+			.withPropertyValues("keyauth.store.migrate=true")
+			.run((context) -> {
+				assertThat(context).hasNotFailed().hasSingleBean(SchemaMigration.class);
+				assertThat(context.getBean(SchemaMigration.class).jdbcUrl())
+					.isEqualTo(dev.keyauth.test.TestPostgres.jdbcUrl());
+			});
+	}
+
+	@Test
+	void aDatabaseThatCannotBeMigratedStopsStartUp() {
+		this.runner.withPropertyValues("keyauth.store.migrate=true")
+			.run((context) -> assertThat(context).hasFailed());
+	}
+
+	@Test
+	void warnsOnceWhenNoAdminTokenIsConfigured(CapturedOutput output) {
+		this.runner.run((context) -> assertThat(context.getBean(AdminTokenFilter.class).isConfigured()).isFalse());
+		assertThat(output).containsOnlyOnce("No admin token is configured");
+	}
+
+	@Test
+	void noWarningWithAToken(CapturedOutput output) {
+		this.runner.withPropertyValues("keyauth.admin.token=t")
+			.run((context) -> assertThat(context.getBean(AdminTokenFilter.class).isConfigured()).isTrue());
+		assertThat(output).doesNotContain("No admin token is configured");
+	}
+
+	@Nested
+	class WhenTheApplicationDefinesItsOwnBeans {
+
+		@Test
+		void everyAutoConfiguredBeanBacksOff() {
+			KeyAuthAutoConfigurationTest.this.runner.withUserConfiguration(UserBeans.class).run((context) -> {
+				UserBeans user = context.getBean(UserBeans.class);
+				assertThat(context.getBean(ApiKeyFormat.class)).isSameAs(user.format);
+				assertThat(context.getBean(ApiKeyStore.class)).isSameAs(user.store);
+				assertThat(context.getBean(ApiKeyAuthenticator.class)).isSameAs(user.authenticator);
+				assertThat(context.getBean(ApiKeyCredentialConverter.class)).isSameAs(user.converter);
+				assertThat(context.getBean(KeyAuthFailureHandler.class)).isSameAs(user.failureHandler);
+				assertThat(context.getBean(IdentityHeaders.class)).isSameAs(user.identityHeaders);
+				assertThat(context.getBean(AdminTokenFilter.class)).isSameAs(user.tokenFilter);
+				for (Class<?> type : PLUGIN_BEANS) {
+					assertThat(context).hasSingleBean(type);
+				}
+			});
+		}
+
+		@Test
+		void anAuthenticatorAloneIsEnoughWithoutADatabase() {
+			new ReactiveWebApplicationContextRunner()
+				.withConfiguration(AutoConfigurations.of(JacksonAutoConfiguration.class, KeyAuthAutoConfiguration.class))
+				.withBean(ApiKeyAuthenticator.class, () -> (key) -> Mono.error(InvalidApiKeyException.INSTANCE))
+				.run((context) -> assertThat(context).hasNotFailed().hasSingleBean(ApiKeyAuthenticationFilter.class)
+					.doesNotHaveBean(ApiKeyStore.class));
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	static class UserBeans {
+
+		final ApiKeyFormat format = new ApiKeyFormat("mine_");
+
+		final ApiKeyStore store = mock(ApiKeyStore.class);
+
+		final ApiKeyAuthenticator authenticator = (key) -> Mono.error(InvalidApiKeyException.INSTANCE);
+
+		final ApiKeyCredentialConverter converter = (exchange) -> Mono.empty();
+
+		final KeyAuthFailureHandler failureHandler = (exchange, failure) -> Mono.empty();
+
+		final IdentityHeaders identityHeaders = new IdentityHeaders("A", "B", "C", true);
+
+		final AdminTokenFilter tokenFilter = new AdminTokenFilter("t");
+
+		@Bean
+		ApiKeyFormat myFormat() {
+			return this.format;
+		}
+
+		@Bean
+		ApiKeyStore myStore() {
+			return this.store;
+		}
+
+		@Bean
+		ApiKeyAuthenticator myAuthenticator() {
+			return this.authenticator;
+		}
+
+		@Bean
+		ApiKeyCredentialConverter myConverter() {
+			return this.converter;
+		}
+
+		@Bean
+		KeyAuthFailureHandler myFailureHandler() {
+			return this.failureHandler;
+		}
+
+		@Bean
+		IdentityHeaders myIdentityHeaders() {
+			return this.identityHeaders;
+		}
+
+		@Bean
+		AdminTokenFilter myTokenFilter() {
+			return this.tokenFilter;
+		}
+
+	}
+
+}

@@ -1,0 +1,40 @@
+package dev.keyauth.store;
+
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
+
+class SchemaMigrationTest {
+
+	@Test
+	void derivesTheJdbcUrlFromTheR2dbcUrl() {
+		assertThat(SchemaMigration.jdbcUrlOf(ConnectionFactoryOptions.parse("r2dbc:postgresql://db.internal:6543/keys")))
+			.isEqualTo("jdbc:postgresql://db.internal:6543/keys");
+		assertThat(SchemaMigration.jdbcUrlOf(ConnectionFactoryOptions.parse("r2dbc:pool:postgresql://u:p@db/keys?maxSize=5")))
+			.isEqualTo("jdbc:postgresql://db/keys");
+	}
+
+	@Test
+	void takesUserAndPasswordFromTheR2dbcOptions() {
+		SchemaMigration migration = SchemaMigration
+			.forR2dbc(ConnectionFactoryOptions.parse("r2dbc:postgresql://app:secret@db:5432/keys"), null);
+		assertThat(migration.jdbcUrl()).isEqualTo("jdbc:postgresql://db:5432/keys");
+	}
+
+	@Test
+	void anExplicitJdbcUrlWins() {
+		assertThat(SchemaMigration.forR2dbc(ConnectionFactoryOptions.parse("r2dbc:postgresql://db/keys"),
+				"jdbc:postgresql://primary/keys?sslmode=require").jdbcUrl())
+			.isEqualTo("jdbc:postgresql://primary/keys?sslmode=require");
+	}
+
+	@Test
+	void otherDatabasesAreAClearError() {
+		assertThatIllegalStateException()
+			.isThrownBy(() -> SchemaMigration.jdbcUrlOf(ConnectionFactoryOptions.parse("r2dbc:mysql://db/keys")))
+			.withMessageContaining("mysql");
+	}
+
+}
