@@ -2,6 +2,7 @@ package dev.keyauth.admin;
 
 import java.net.URI;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -91,7 +92,12 @@ public class ApiKeyAdminHandler {
 		boolean hasMore = keys.size() > page.size();
 		Instant now = now();
 		List<Map<String, Object>> items = keys.stream().limit(page.size()).map((key) -> ApiKeyView.of(key, now)).toList();
-		return Map.of("items", items, "page", page.page(), "size", page.size(), "hasMore", hasMore);
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("items", items);
+		body.put("page", page.page());
+		body.put("size", page.size());
+		body.put("hasMore", hasMore);
+		return body;
 	}
 
 	private static Mono<Void> requireJson(ServerRequest request) {

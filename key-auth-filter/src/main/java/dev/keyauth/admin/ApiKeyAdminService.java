@@ -1,6 +1,8 @@
 package dev.keyauth.admin;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 
 import dev.keyauth.key.ApiKeyGenerator;
@@ -34,13 +36,18 @@ public class ApiKeyAdminService {
 		return this.clock;
 	}
 
+	/** PostgreSQL keeps microseconds: truncate so the creation response matches every later read. */
+	private Instant now() {
+		return this.clock.instant().truncatedTo(ChronoUnit.MICROS);
+	}
+
 	/** Generates, hashes and stores a key; completes once the row is committed. */
 	public Mono<IssuedApiKey> create(CreateApiKeyRequest request) {
 		return Mono.defer(() -> {
 			String key = this.generator.generateKey();
 			NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
 					this.generator.format().visibleStart(key), request.consumerId(), request.name(), request.scopes(),
-					request.metadata(), this.clock.instant(), request.expiresAt());
+					request.metadata(), now(), request.expiresAt());
 			return this.store.create(row).map((stored) -> new IssuedApiKey(key, stored));
 		});
 	}
@@ -55,7 +62,7 @@ public class ApiKeyAdminService {
 
 	/** Revokes the key (idempotently); completes empty when there is no such key. */
 	public Mono<ApiKey> revoke(UUID id) {
-		return Mono.defer(() -> this.store.revoke(id, this.clock.instant()));
+		return Mono.defer(() -> this.store.revoke(id, now()));
 	}
 
 	/**

@@ -97,6 +97,7 @@ class AdminApiTest {
 		}
 		this.admin.client().get().uri("/{id}", id).exchange().expectBody(JSON).value((view) -> {
 			assertThat(view).containsEntry("status", "active").containsEntry("metadata", Map.of("tier", "gold"));
+			assertThat(view.get("createdAt")).isEqualTo(created.get("createdAt"));
 			assertThat(view).doesNotContainKey("key");
 		});
 	}
