@@ -7,6 +7,7 @@ import java.util.Map;
 import dev.keyauth.test.AdminClient;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.TestPostgres;
+import dev.keyauth.test.TestServices;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class GatewayApplicationTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestPostgres.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
 		registry.add("ORDERS_SERVICE_URL", orders::uri);
 		registry.add("INVENTORY_SERVICE_URL", inventory::uri);
 	}

@@ -59,7 +59,7 @@ public class ApiKeyAdminHandler {
 				.contentType(MediaType.APPLICATION_JSON)
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")
 				.bodyValue(ApiKeyView.created(issued)))
-			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+			.onErrorResume(AdminResponses::error);
 	}
 
 	/** {@code GET /apikeys?consumerId=&page=&size=}: newest first. */
@@ -69,7 +69,7 @@ public class ApiKeyAdminHandler {
 			.flatMap((page) -> this.service.list(page.consumerId(), (long) page.page() * page.size(), page.size() + 1)
 				.collectList()
 				.flatMap((keys) -> ok(page(keys, page))))
-			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+			.onErrorResume(AdminResponses::error);
 	}
 
 	/** {@code GET /apikeys/{id}}. */
@@ -77,7 +77,7 @@ public class ApiKeyAdminHandler {
 		return Mono.fromCallable(() -> id(request))
 			.flatMap((id) -> this.service.find(id).switchIfEmpty(notFound(id)))
 			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
-			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+			.onErrorResume(AdminResponses::error);
 	}
 
 	/** {@code DELETE /apikeys/{id}}: revoke; repeating it is harmless and answers the same. */
@@ -85,7 +85,7 @@ public class ApiKeyAdminHandler {
 		return Mono.fromCallable(() -> id(request))
 			.flatMap((id) -> this.service.revoke(id).switchIfEmpty(notFound(id)))
 			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
-			.onErrorResume(AdminRequestException.class, AdminResponses::error);
+			.onErrorResume(AdminResponses::error);
 	}
 
 	private Map<String, Object> page(List<ApiKey> keys, PageRequest page) {

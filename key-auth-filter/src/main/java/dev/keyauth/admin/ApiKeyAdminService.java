@@ -1,6 +1,7 @@
 package dev.keyauth.admin;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
@@ -8,6 +9,7 @@ import java.util.UUID;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.NewApiKey;
 import org.jspecify.annotations.Nullable;
@@ -26,10 +28,21 @@ public class ApiKeyAdminService {
 
 	private final Clock clock;
 
-	public ApiKeyAdminService(ApiKeyStore store, ApiKeyGenerator generator, Clock clock) {
+	private final ApiKeyChangeListener changes;
+
+	private final Duration timeout;
+
+	/**
+	 * @param timeout bound on each store call, so an unreachable store fails an admin call
+	 * instead of hanging it
+	 */
+	public ApiKeyAdminService(ApiKeyStore store, ApiKeyGenerator generator, Clock clock, ApiKeyChangeListener changes,
+			Duration timeout) {
 		this.store = store;
 		this.generator = generator;
 		this.clock = clock;
+		this.changes = changes;
+		this.timeout = timeout;
 	}
 
 	Clock clock() {
@@ -48,21 +61,33 @@ public class ApiKeyAdminService {
 			NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
 					this.generator.format().visibleStart(key), request.consumerId(), request.name(), request.scopes(),
 					request.metadata(), now(), request.expiresAt());
-			return this.store.create(row).map((stored) -> new IssuedApiKey(key, stored));
+			// A "not found" for this hash may be cached somewhere (someone presented the key before
+			// it existed): drop it everywhere before handing the key out.
+			return this.store.create(row)
+				.timeout(this.timeout)
+				.flatMap((stored) -> this.changes.keyChanged(row.hash()).thenReturn(new IssuedApiKey(key, stored)));
 		});
 	}
 
 	public Mono<ApiKey> find(UUID id) {
-		return this.store.findById(id);
+		return this.store.findById(id).timeout(this.timeout);
 	}
 
 	public Flux<ApiKey> list(@Nullable String consumerId, long offset, int limit) {
-		return this.store.find(consumerId, offset, limit);
+		return this.store.find(consumerId, offset, limit).timeout(this.timeout);
 	}
 
-	/** Revokes the key (idempotently); completes empty when there is no such key. */
+	/**
+	 * Revokes the key (idempotently) and evicts it from every cache; completes empty when there
+	 * is no such key.
+	 */
 	public Mono<ApiKey> revoke(UUID id) {
-		return Mono.defer(() -> this.store.revoke(id, now()));
+		return Mono.defer(() -> this.store.revoke(id, now()))
+			.timeout(this.timeout)
+			.flatMap((revoked) -> this.store.findHashById(id)
+				.timeout(this.timeout)
+				.flatMap(this.changes::keyChanged)
+				.thenReturn(revoked));
 	}
 
 	/**

@@ -6,6 +6,7 @@ import dev.keyauth.admin.AdminTokenFilter;
 import dev.keyauth.admin.ApiKeyAdminHandler;
 import dev.keyauth.admin.ApiKeyAdminService;
 import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyStore;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -47,8 +48,10 @@ public final class KeyAuthAdminAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ApiKeyAdminService apiKeyAdminService(ApiKeyStore store, ApiKeyGenerator generator, ObjectProvider<Clock> clock) {
-		return new ApiKeyAdminService(store, generator, clock.getIfAvailable(Clock::systemUTC));
+	ApiKeyAdminService apiKeyAdminService(ApiKeyStore store, ApiKeyGenerator generator, ObjectProvider<Clock> clock,
+			ObjectProvider<ApiKeyChangeListener> changes, KeyAuthProperties properties) {
+		return new ApiKeyAdminService(store, generator, clock.getIfAvailable(Clock::systemUTC),
+				changes.getIfAvailable(() -> ApiKeyChangeListener.NONE), properties.getStore().getTimeout());
 	}
 
 	@Bean

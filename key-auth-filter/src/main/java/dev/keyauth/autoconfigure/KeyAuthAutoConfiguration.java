@@ -1,6 +1,7 @@
 package dev.keyauth.autoconfigure;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.regex.Pattern;
 
 import dev.keyauth.authentication.ApiKeyAuthenticator;
@@ -13,10 +14,7 @@ import dev.keyauth.filter.JsonKeyAuthFailureHandler;
 import dev.keyauth.filter.KeyAuthFailureHandler;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
-import dev.keyauth.store.ApiKeyStore;
-import dev.keyauth.store.R2dbcApiKeyStore;
-import dev.keyauth.store.SchemaMigration;
-import io.r2dbc.spi.ConnectionFactory;
+import dev.keyauth.store.ApiKeyLookup;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -28,26 +26,31 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication.Type;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
-import org.springframework.boot.r2dbc.autoconfigure.R2dbcConnectionDetails;
 import org.springframework.cloud.gateway.config.GatewayAutoConfiguration;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.util.StringUtils;
 
 /**
  * Auto-configuration of API-key authentication for a Spring Cloud Gateway (WebFlux) application:
- * the key format, the PostgreSQL store (migrated by Flyway at start-up), the authenticator and
- * the global filter. Every bean backs off when the application defines its own.
+ * the key format, the PostgreSQL store (migrated by Flyway at start-up), the cache tiers in front
+ * of it (in-process and, when the application has Redis, shared), the authenticator and the
+ * global filter. Every bean backs off when the application defines its own.
  */
-@AutoConfiguration(after = { R2dbcAutoConfiguration.class, JacksonAutoConfiguration.class },
+@AutoConfiguration(after = { R2dbcAutoConfiguration.class, JacksonAutoConfiguration.class,
+		DataRedisAutoConfiguration.class, DataRedisReactiveAutoConfiguration.class },
 		before = GatewayAutoConfiguration.class)
 @ConditionalOnClass({ GlobalFilter.class, DatabaseClient.class })
 @ConditionalOnWebApplication(type = Type.REACTIVE)
 @ConditionalOnProperty(prefix = "keyauth", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(KeyAuthProperties.class)
+@Import({ KeyAuthStoreConfiguration.class, KeyAuthCacheConfiguration.class })
 public final class KeyAuthAutoConfiguration {
 
 	private static final Pattern REALM = Pattern.compile("[A-Za-z0-9 ._-]{1,64}");
@@ -64,42 +67,18 @@ public final class KeyAuthAutoConfiguration {
 		return new ApiKeyGenerator(format);
 	}
 
-	@Bean(initMethod = "migrate")
-	@ConditionalOnMissingBean
-	@ConditionalOnBean(ConnectionFactory.class)
-	@ConditionalOnProperty(prefix = "keyauth.store", name = "migrate", matchIfMissing = true)
-	SchemaMigration keyAuthSchemaMigration(ObjectProvider<R2dbcConnectionDetails> connectionDetails,
-			KeyAuthProperties properties) {
-		String override = properties.getStore().getMigrationJdbcUrl();
-		R2dbcConnectionDetails details = connectionDetails.getIfAvailable();
-		if (details == null && !StringUtils.hasText(override)) {
-			throw new IllegalStateException("Cannot migrate the API key schema: no spring.r2dbc.url is set. "
-					+ "Set keyauth.store.migration-jdbc-url, or keyauth.store.migrate=false if the schema is "
-					+ "managed elsewhere.");
-		}
-		return (details != null) ? SchemaMigration.forR2dbc(details.getConnectionFactoryOptions(), override)
-				: new SchemaMigration(override, null, null);
-	}
-
 	@Bean
 	@ConditionalOnMissingBean
-	@ConditionalOnBean(ConnectionFactory.class)
-	ApiKeyStore apiKeyStore(ConnectionFactory connectionFactory, ObjectProvider<DatabaseClient> databaseClient,
-			ObjectProvider<SchemaMigration> migration, ObjectProvider<JsonMapper> jsonMapper) {
-		// Resolving the migration first guarantees the tables exist before the first lookup.
-		migration.ifAvailable((ignored) -> {
-		});
-		return new R2dbcApiKeyStore(databaseClient.getIfAvailable(() -> DatabaseClient.create(connectionFactory)),
-				jsonMapper.getIfAvailable(JsonMapper::new));
-	}
-
-	@Bean
-	@ConditionalOnMissingBean
-	@ConditionalOnBean(ApiKeyStore.class)
-	ApiKeyAuthenticator apiKeyAuthenticator(ApiKeyFormat format, ApiKeyStore store, ObjectProvider<Clock> clock,
+	@ConditionalOnBean(ApiKeyLookup.class)
+	ApiKeyAuthenticator apiKeyAuthenticator(ApiKeyFormat format, ApiKeyLookup lookup, ObjectProvider<Clock> clock,
 			KeyAuthProperties properties) {
-		return new LookupApiKeyAuthenticator(format, store, clock.getIfAvailable(Clock::systemUTC),
-				properties.getStore().getTimeout());
+		// The lookup bounds each tier itself; this outer bound only guarantees that no request
+		// ever waits longer than the store timeout plus the Redis timeout plus a margin.
+		Duration guard = properties.getStore()
+			.getTimeout()
+			.plus(properties.getCache().getRedis().getTimeout())
+			.plusMillis(500);
+		return new LookupApiKeyAuthenticator(format, lookup, clock.getIfAvailable(Clock::systemUTC), guard);
 	}
 
 	@Bean

@@ -35,6 +35,8 @@ public class KeyAuthProperties {
 
 	private final Admin admin = new Admin();
 
+	private final Cache cache = new Cache();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -69,6 +71,10 @@ public class KeyAuthProperties {
 
 	public Admin getAdmin() {
 		return this.admin;
+	}
+
+	public Cache getCache() {
+		return this.cache;
 	}
 
 	public static class Key {
@@ -275,6 +281,221 @@ public class KeyAuthProperties {
 
 		public void setMaxPageSize(int maxPageSize) {
 			this.maxPageSize = maxPageSize;
+		}
+
+	}
+
+	public static class Cache {
+
+		/**
+		 * How long a key read from PostgreSQL keeps working, counted from that read, while
+		 * PostgreSQL cannot be reached. Zero to refuse (503) every key the moment PostgreSQL is
+		 * unreachable.
+		 */
+		private Duration staleIfError = Duration.ofMinutes(5);
+
+		/**
+		 * How long "no such key" is remembered, in process and in Redis. Bounds the store
+		 * queries a flood of invented keys can cause: one per distinct key per this interval.
+		 */
+		private Duration negativeTtl = Duration.ofSeconds(10);
+
+		private final Local local = new Local();
+
+		private final Redis redis = new Redis();
+
+		private final Invalidation invalidation = new Invalidation();
+
+		public Duration getStaleIfError() {
+			return this.staleIfError;
+		}
+
+		public void setStaleIfError(Duration staleIfError) {
+			this.staleIfError = staleIfError;
+		}
+
+		public Duration getNegativeTtl() {
+			return this.negativeTtl;
+		}
+
+		public void setNegativeTtl(Duration negativeTtl) {
+			this.negativeTtl = negativeTtl;
+		}
+
+		public Local getLocal() {
+			return this.local;
+		}
+
+		public Redis getRedis() {
+			return this.redis;
+		}
+
+		public Invalidation getInvalidation() {
+			return this.invalidation;
+		}
+
+		public static class Local {
+
+			/**
+			 * Whether to keep keys in process (Caffeine).
+			 */
+			private boolean enabled = true;
+
+			/**
+			 * Most keys kept in process; the least recently used beyond it are dropped.
+			 */
+			private long maxSize = 100_000;
+
+			/**
+			 * How long a key is used from the in-process cache before it is read again from Redis
+			 * or PostgreSQL, while the invalidation subscription is confirmed working.
+			 */
+			private Duration ttl = Duration.ofSeconds(60);
+
+			public boolean isEnabled() {
+				return this.enabled;
+			}
+
+			public void setEnabled(boolean enabled) {
+				this.enabled = enabled;
+			}
+
+			public long getMaxSize() {
+				return this.maxSize;
+			}
+
+			public void setMaxSize(long maxSize) {
+				this.maxSize = maxSize;
+			}
+
+			public Duration getTtl() {
+				return this.ttl;
+			}
+
+			public void setTtl(Duration ttl) {
+				this.ttl = ttl;
+			}
+
+		}
+
+		public static class Redis {
+
+			/**
+			 * Whether to share keys and invalidations between gateway instances through Redis
+			 * (spring.data.redis.*). Without it, each instance caches alone and revocations are
+			 * only seen by the instance that made them.
+			 */
+			private boolean enabled = true;
+
+			/**
+			 * How long a found key lives in Redis.
+			 */
+			private Duration ttl = Duration.ofSeconds(60);
+
+			/**
+			 * Longest a Redis call may take before it counts as a miss (and as a failure for the
+			 * circuit breaker).
+			 */
+			private Duration timeout = Duration.ofMillis(50);
+
+			/**
+			 * Prefix of every Redis key and channel the plugin uses.
+			 */
+			private String keyPrefix = "keyauth:";
+
+			/**
+			 * Whether to make Lettuce reject commands at once while disconnected, instead of
+			 * queueing them until it reconnects.
+			 */
+			private boolean failFast = true;
+
+			public boolean isEnabled() {
+				return this.enabled;
+			}
+
+			public void setEnabled(boolean enabled) {
+				this.enabled = enabled;
+			}
+
+			public Duration getTtl() {
+				return this.ttl;
+			}
+
+			public void setTtl(Duration ttl) {
+				this.ttl = ttl;
+			}
+
+			public Duration getTimeout() {
+				return this.timeout;
+			}
+
+			public void setTimeout(Duration timeout) {
+				this.timeout = timeout;
+			}
+
+			public String getKeyPrefix() {
+				return this.keyPrefix;
+			}
+
+			public void setKeyPrefix(String keyPrefix) {
+				this.keyPrefix = keyPrefix;
+			}
+
+			public boolean isFailFast() {
+				return this.failFast;
+			}
+
+			public void setFailFast(boolean failFast) {
+				this.failFast = failFast;
+			}
+
+		}
+
+		public static class Invalidation {
+
+			/**
+			 * How often each instance proves, through Redis, that its invalidation subscription
+			 * delivers.
+			 */
+			private Duration heartbeatInterval = Duration.ofMillis(200);
+
+			/**
+			 * How long an in-process entry is still trusted past the last proof that every
+			 * invalidation has arrived. Bounds how long a revoked key can keep working on an
+			 * instance whose subscription is broken.
+			 */
+			private Duration unconfirmedTrust = Duration.ofSeconds(1);
+
+			/**
+			 * After a change, delete and publish once more after this delay, to catch a
+			 * concurrent load that wrote the old answer back to Redis. Zero to not repeat.
+			 */
+			private Duration repeatAfter = Duration.ofSeconds(1);
+
+			public Duration getHeartbeatInterval() {
+				return this.heartbeatInterval;
+			}
+
+			public void setHeartbeatInterval(Duration heartbeatInterval) {
+				this.heartbeatInterval = heartbeatInterval;
+			}
+
+			public Duration getUnconfirmedTrust() {
+				return this.unconfirmedTrust;
+			}
+
+			public void setUnconfirmedTrust(Duration unconfirmedTrust) {
+				this.unconfirmedTrust = unconfirmedTrust;
+			}
+
+			public Duration getRepeatAfter() {
+				return this.repeatAfter;
+			}
+
+			public void setRepeatAfter(Duration repeatAfter) {
+				this.repeatAfter = repeatAfter;
+			}
+
 		}
 
 	}

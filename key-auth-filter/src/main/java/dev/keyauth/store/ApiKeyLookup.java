@@ -4,7 +4,8 @@ import dev.keyauth.key.KeyHash;
 import reactor.core.publisher.Mono;
 
 /**
- * The one query on the request path: find a key by the SHA-256 of its value.
+ * The one question on the request path: which key has this SHA-256? Answered by default through
+ * the cache tiers in front of the {@link ApiKeyStore}.
  * <p>
  * Implementations must not block. They complete empty when no key has that hash, whatever its
  * state (revoked and expired keys are still returned: the caller decides), and signal an error

@@ -3,14 +3,26 @@ package dev.keyauth.store;
 import java.time.Instant;
 import java.util.UUID;
 
+import dev.keyauth.key.KeyHash;
+
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The source of truth for keys: the request-path lookup plus what the admin endpoint needs.
+ * The source of truth for keys. The request path reaches it through an {@link ApiKeyLookup}
+ * (by default one that caches); the admin API uses it directly.
  */
-public interface ApiKeyStore extends ApiKeyLookup {
+public interface ApiKeyStore {
+
+	/**
+	 * The key with this hash, whatever its state; empty when there is none; an error when the
+	 * store cannot answer. Must not block.
+	 */
+	Mono<ApiKey> findByHash(KeyHash hash);
+
+	/** The hash a key is stored under, for invalidating caches; empty when there is no such key. */
+	Mono<KeyHash> findHashById(UUID id);
 
 	/**
 	 * Stores a new key. Completes only once the row is durable, so a key handed to a caller

@@ -38,6 +38,8 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 
 	private static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM " + TABLE + " WHERE id = :id";
 
+	private static final String FIND_HASH_BY_ID = "SELECT key_hash FROM " + TABLE + " WHERE id = :id";
+
 	private static final String FIND_PAGE = "SELECT " + COLUMNS + " FROM " + TABLE
 			+ " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset";
 
@@ -73,6 +75,23 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	@Override
 	public Mono<ApiKey> findById(UUID id) {
 		return this.client.sql(FIND_BY_ID).bind("id", id).map(this.mapper).one();
+	}
+
+	@Override
+	public Mono<KeyHash> findHashById(UUID id) {
+		return this.client.sql(FIND_HASH_BY_ID)
+			.bind("id", id)
+			.map((row, metadata) -> KeyHash.fromBytes(bytes(row.get("key_hash"))))
+			.one();
+	}
+
+	private static byte[] bytes(Object value) {
+		if (value instanceof java.nio.ByteBuffer buffer) {
+			byte[] bytes = new byte[buffer.remaining()];
+			buffer.duplicate().get(bytes);
+			return bytes;
+		}
+		return (byte[]) value;
 	}
 
 	@Override

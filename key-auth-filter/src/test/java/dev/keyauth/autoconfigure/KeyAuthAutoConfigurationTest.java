@@ -13,7 +13,12 @@ import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.KeyAuthFailureHandler;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.store.ApiKeyChangeListener;
+import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.cache.RedisInvalidationBus;
+import dev.keyauth.cache.RedisKeyCache;
+import dev.keyauth.cache.TieredApiKeyLookup;
 import dev.keyauth.store.SchemaMigration;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -21,6 +26,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
@@ -43,7 +51,7 @@ class KeyAuthAutoConfigurationTest {
 				"keyauth.store.migrate=false");
 
 	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
-			ApiKeyStore.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
+			ApiKeyStore.class, ApiKeyLookup.class, ApiKeyChangeListener.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
 			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
 			ApiKeyAdminHandler.class);
 
@@ -56,6 +64,34 @@ class KeyAuthAutoConfigurationTest {
 			assertThat(context).doesNotHaveBean(SchemaMigration.class);
 			assertThat(context.getBean(ApiKeyFormat.class).prefix()).isEqualTo("sk_live_");
 		});
+	}
+
+	@Test
+	void withoutRedisEachInstanceCachesAlone() {
+		this.runner.run((context) -> {
+			assertThat(context).hasSingleBean(TieredApiKeyLookup.class)
+				.doesNotHaveBean(RedisKeyCache.class)
+				.doesNotHaveBean(RedisInvalidationBus.class);
+		});
+	}
+
+	@Test
+	void withRedisTheSharedTierAndTheInvalidationBusAreAdded() {
+		this.runner
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
+					DataRedisReactiveAutoConfiguration.class))
+			.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url())
+			.run((context) -> assertThat(context).hasSingleBean(RedisKeyCache.class)
+				.hasSingleBean(RedisInvalidationBus.class)
+				.hasSingleBean(TieredApiKeyLookup.class)
+				.hasSingleBean(LettuceClientOptionsBuilderCustomizer.class));
+		this.runner
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
+					DataRedisReactiveAutoConfiguration.class))
+			.withPropertyValues("keyauth.cache.redis.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(RedisKeyCache.class)
+				.doesNotHaveBean(RedisInvalidationBus.class)
+				.hasSingleBean(TieredApiKeyLookup.class));
 	}
 
 	@Test

@@ -8,8 +8,12 @@ import java.util.UUID;
 
 import dev.keyauth.test.AdminClient;
 import dev.keyauth.test.TestPostgres;
+import dev.keyauth.test.TestServices;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -17,6 +21,7 @@ import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -37,7 +42,7 @@ class AdminApiTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestPostgres.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
 	}
 
 	@LocalManagementPort
@@ -52,7 +57,8 @@ class AdminApiTest {
 	@BeforeEach
 	void setUp() {
 		this.admin = new AdminClient(this.managementPort, KeyAuthEndToEndTest.ADMIN_TOKEN);
-		this.anonymous = WebTestClient.bindToServer()
+		this.anonymous = WebTestClient
+			.bindToServer(new ReactorClientHttpConnector(HttpClient.create(ConnectionProvider.newConnection())))
 			.baseUrl("http://127.0.0.1:" + this.managementPort + "/actuator/apikeys")
 			.responseTimeout(Duration.ofSeconds(10))
 			.build();

@@ -9,6 +9,7 @@ import java.util.Map;
 import dev.keyauth.test.AdminClient;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.TestPostgres;
+import dev.keyauth.test.TestServices;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class KeyAuthEndToEndTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestPostgres.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
 		String routes = "spring.cloud.gateway.server.webflux.routes";
 		registry.add(routes + "[0].id", () -> "echo");
 		registry.add(routes + "[0].uri", upstream::uri);

@@ -4,7 +4,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.http.MediaType;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
@@ -17,7 +21,10 @@ public final class AdminClient {
 	private final WebTestClient client;
 
 	public AdminClient(int managementPort, String token) {
-		this.client = WebTestClient.bindToServer()
+		// A new connection per call, as an operator's curl makes: in this suite a pooled client
+		// connection to the management port once stalled a request until the client's timeout.
+		this.client = WebTestClient
+			.bindToServer(new ReactorClientHttpConnector(HttpClient.create(ConnectionProvider.newConnection())))
 			.baseUrl("http://127.0.0.1:" + managementPort + "/actuator/apikeys")
 			.defaultHeader("Authorization", "Bearer " + token)
 			.responseTimeout(Duration.ofSeconds(10))

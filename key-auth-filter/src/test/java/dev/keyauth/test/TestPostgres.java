@@ -36,6 +36,19 @@ public final class TestPostgres {
 		return properties().entrySet().stream().map((e) -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
 	}
 
+	public static String host() {
+		return java.net.URI.create(connection().r2dbcUrl().replaceFirst("^r2dbc:", "")).getHost();
+	}
+
+	public static int port() {
+		int port = java.net.URI.create(connection().r2dbcUrl().replaceFirst("^r2dbc:", "")).getPort();
+		return (port > 0) ? port : 5432;
+	}
+
+	public static String database() {
+		return java.net.URI.create(connection().r2dbcUrl().replaceFirst("^r2dbc:", "")).getPath().substring(1);
+	}
+
 	public static String jdbcUrl() {
 		return connection().r2dbcUrl().replaceFirst("^r2dbc:", "jdbc:");
 	}

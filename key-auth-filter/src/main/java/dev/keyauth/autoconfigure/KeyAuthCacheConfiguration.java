@@ -1,0 +1,138 @@
+package dev.keyauth.autoconfigure;
+
+import java.time.Clock;
+import java.time.Duration;
+
+import dev.keyauth.cache.CacheInvalidator;
+import dev.keyauth.cache.CachePolicy;
+import dev.keyauth.cache.InvalidationBus;
+import dev.keyauth.cache.LocalCacheEvictions;
+import dev.keyauth.cache.RedisInvalidationBus;
+import dev.keyauth.cache.RedisKeyCache;
+import dev.keyauth.cache.TieredApiKeyLookup;
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKeyChangeListener;
+import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.store.ApiKeyStore;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.ClientOptions;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+
+/**
+ * The lookup path in front of the store: in-process cache, Redis, PostgreSQL, and the
+ * invalidations that keep them honest.
+ */
+@Configuration(proxyBeanMethods = false)
+class KeyAuthCacheConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean(ApiKeyLookup.class)
+	@ConditionalOnBean(ApiKeyStore.class)
+	TieredApiKeyLookup apiKeyLookup(ApiKeyStore store, ObjectProvider<RedisKeyCache> redis, KeyAuthProperties properties,
+			ObjectProvider<Clock> clock) {
+		KeyAuthProperties.Cache cache = properties.getCache();
+		CachePolicy policy = new CachePolicy(cache.getLocal().getTtl(), cache.getNegativeTtl(),
+				cache.getRedis().getTtl(), cache.getInvalidation().getUnconfirmedTrust(), cache.getStaleIfError(),
+				Duration.ofSeconds(1));
+		Duration storeTimeout = properties.getStore().getTimeout();
+		return new TieredApiKeyLookup(store::findByHash, cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0,
+				redis.getIfAvailable(), policy, clock.getIfAvailable(Clock::systemUTC), storeTimeout,
+				breaker("keyauth-store", storeTimeout));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyChangeListener apiKeyChangeListener(ObjectProvider<LocalCacheEvictions> local,
+			ObjectProvider<RedisKeyCache> redis, ObjectProvider<InvalidationBus> bus, KeyAuthProperties properties) {
+		return new CacheInvalidator(local.getIfAvailable(() -> NO_LOCAL_CACHE), redis.getIfAvailable(),
+				bus.getIfAvailable(() -> InvalidationBus.LOCAL), properties.getCache().getInvalidation().getRepeatAfter());
+	}
+
+	private static final LocalCacheEvictions NO_LOCAL_CACHE = new LocalCacheEvictions() {
+
+		@Override
+		public void evict(KeyHash hash) {
+		}
+
+		@Override
+		public void evictAll() {
+		}
+
+	};
+
+	/**
+	 * Opens after half of the last 20 calls failed or were slower than the timeout; probes again
+	 * after a second with a couple of calls.
+	 */
+	static CircuitBreaker breaker(String name, Duration slowCallThreshold) {
+		return CircuitBreaker.of(name, CircuitBreakerConfig.custom()
+			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+			.slidingWindowSize(20)
+			.minimumNumberOfCalls(10)
+			.failureRateThreshold(50)
+			.slowCallDurationThreshold(slowCallThreshold)
+			.slowCallRateThreshold(100)
+			.waitDurationInOpenState(Duration.ofSeconds(1))
+			.permittedNumberOfCallsInHalfOpenState(2)
+			.build());
+	}
+
+	/**
+	 * Redis as the shared tier and the invalidation bus, when the application has Redis
+	 * (spring.data.redis.*) and keyauth.cache.redis.enabled is not false.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(ReactiveStringRedisTemplate.class)
+	@ConditionalOnBean(ReactiveRedisConnectionFactory.class)
+	@ConditionalOnProperty(prefix = "keyauth.cache.redis", name = "enabled", matchIfMissing = true)
+	static class RedisTierConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		RedisKeyCache keyAuthRedisKeyCache(ReactiveRedisConnectionFactory connectionFactory,
+				ObjectProvider<JsonMapper> jsonMapper, KeyAuthProperties properties) {
+			KeyAuthProperties.Cache.Redis redis = properties.getCache().getRedis();
+			return new RedisKeyCache(new ReactiveStringRedisTemplate(connectionFactory),
+					jsonMapper.getIfAvailable(JsonMapper::new), redis.getKeyPrefix(), redis.getTimeout(),
+					breaker("keyauth-redis", redis.getTimeout()));
+		}
+
+		@Bean
+		@ConditionalOnMissingBean(InvalidationBus.class)
+		RedisInvalidationBus keyAuthInvalidationBus(ReactiveRedisConnectionFactory connectionFactory,
+				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, ObjectProvider<Clock> clock) {
+			KeyAuthProperties.Cache cache = properties.getCache();
+			TieredApiKeyLookup tiered = lookup.getIfAvailable();
+			RedisInvalidationBus bus = new RedisInvalidationBus(connectionFactory,
+					new ReactiveStringRedisTemplate(connectionFactory),
+					cache.getRedis().getKeyPrefix() + "invalidations", cache.getInvalidation().getHeartbeatInterval(),
+					Duration.ofSeconds(1), clock.getIfAvailable(Clock::systemUTC),
+					(tiered != null) ? tiered : NO_LOCAL_CACHE);
+			if (tiered != null) {
+				tiered.setInvalidationBus(bus);
+			}
+			return bus;
+		}
+
+		@Bean
+		@ConditionalOnProperty(prefix = "keyauth.cache.redis", name = "fail-fast", matchIfMissing = true)
+		LettuceClientOptionsBuilderCustomizer keyAuthLettuceFailFast() {
+			// Queued commands would make every request wait for a reconnect that may never come.
+			return (options) -> options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+		}
+
+	}
+
+}

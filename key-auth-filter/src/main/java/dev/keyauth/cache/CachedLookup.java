@@ -1,0 +1,101 @@
+package dev.keyauth.cache;
+
+import dev.keyauth.store.ApiKey;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * The store's answer for one key hash, as a cache keeps it: the key, or "no such key".
+ * <p>
+ * The key is cached whatever its state: a revoked or expired key is refused by the
+ * authenticator on every request, so expiry takes effect the instant it passes, on every
+ * instance, however long the entry lives.
+ */
+public final class CachedLookup {
+
+	private final @Nullable ApiKey key;
+
+	private final long loadedAt;
+
+	private final long receivedAt;
+
+	private final long checkAfter;
+
+	private final @Nullable Throwable failure;
+
+	// Built once per entry so that a cache hit allocates nothing.
+	private final Mono<ApiKey> mono;
+
+	/**
+	 * @param key the stored key, or {@code null} when no key has this hash
+	 * @param loadedAt epoch millis when the answer was read from the store; it travels through
+	 * Redis and bounds how long the answer may be used while the store is down
+	 * @param receivedAt epoch millis when this instance obtained the answer (from the store or
+	 * from Redis)
+	 * @param checkAfter epoch millis after which this instance asks again before using it
+	 */
+	public CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter) {
+		this(key, loadedAt, receivedAt, checkAfter, null);
+	}
+
+	private CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter,
+			@Nullable Throwable failure) {
+		this.key = key;
+		this.loadedAt = loadedAt;
+		this.receivedAt = receivedAt;
+		this.checkAfter = checkAfter;
+		this.failure = failure;
+		this.mono = (failure != null) ? Mono.error(failure) : Mono.justOrEmpty(key);
+	}
+
+	/**
+	 * A load that failed. Handed to every caller waiting for the load, never kept: failing a
+	 * cache future instead would log a stack trace per request while the store is down.
+	 */
+	static CachedLookup failed(Throwable failure) {
+		return new CachedLookup(null, 0, 0, 0, failure);
+	}
+
+	boolean isFailure() {
+		return this.failure != null;
+	}
+
+	public @Nullable ApiKey key() {
+		return this.key;
+	}
+
+	public boolean found() {
+		return this.key != null;
+	}
+
+	public long loadedAt() {
+		return this.loadedAt;
+	}
+
+	public long receivedAt() {
+		return this.receivedAt;
+	}
+
+	public long checkAfter() {
+		return this.checkAfter;
+	}
+
+	Mono<ApiKey> asMono() {
+		return this.mono;
+	}
+
+	/** The same answer, received now, to be asked again after {@code checkAfter}. */
+	CachedLookup received(long receivedAt, long checkAfter) {
+		return new CachedLookup(this.key, this.loadedAt, receivedAt, checkAfter, this.failure);
+	}
+
+	@Override
+	public String toString() {
+		if (this.failure != null) {
+			return "CachedLookup[failed: " + this.failure + "]";
+		}
+		return "CachedLookup[" + ((this.key != null) ? "key " + this.key.id() : "not found") + ", loadedAt="
+				+ this.loadedAt + "]";
+	}
+
+}

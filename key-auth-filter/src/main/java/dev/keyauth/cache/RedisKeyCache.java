@@ -1,0 +1,107 @@
+package dev.keyauth.cache;
+
+import java.time.Duration;
+
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+
+/**
+ * The shared tier: store answers in Redis, keyed by {@code <prefix>key:<hex SHA-256>}. Neither
+ * the key nor anything it could be derived from is written; the value is the key's non-secret
+ * record (id, consumer, scopes, ...) or a "not found" marker.
+ * <p>
+ * Failure mode: every call is bounded by a short timeout and guarded by a circuit breaker. A
+ * failing, slow or unreachable Redis makes {@link #get} answer "miss" and {@link #put} do nothing,
+ * so authentication carries on from the in-process cache and PostgreSQL; once the breaker is
+ * open, Redis costs a request nothing at all until it is probed again.
+ */
+public class RedisKeyCache {
+
+	private static final Log logger = LogFactory.getLog(RedisKeyCache.class);
+
+	private final ReactiveStringRedisTemplate redis;
+
+	private final JsonMapper json;
+
+	private final String keyPrefix;
+
+	private final Duration timeout;
+
+	private final CircuitBreaker breaker;
+
+	public RedisKeyCache(ReactiveStringRedisTemplate redis, JsonMapper json, String keyPrefix, Duration timeout,
+			CircuitBreaker breaker) {
+		this.redis = redis;
+		this.json = json;
+		this.keyPrefix = keyPrefix + "key:";
+		this.timeout = timeout;
+		this.breaker = breaker;
+	}
+
+	public CircuitBreaker breaker() {
+		return this.breaker;
+	}
+
+	/** The cached answer, or empty on a miss and on any failure. Never signals an error. */
+	public Mono<CachedLookup> get(KeyHash hash, long now) {
+		return guard(this.redis.opsForValue().get(redisKey(hash)))
+			.mapNotNull((value) -> decode(value, now))
+			.onErrorResume((ex) -> {
+				logger.debug("Redis key cache read failed; treating as a miss", ex);
+				return Mono.empty();
+			});
+	}
+
+	/** Writes the answer with a time to live; failures are ignored (the next reader goes to the store). */
+	public Mono<Void> put(KeyHash hash, CachedLookup lookup, Duration ttl) {
+		return guard(this.redis.opsForValue().set(redisKey(hash), encode(lookup), ttl)).then()
+			.onErrorResume((ex) -> {
+				logger.debug("Redis key cache write failed", ex);
+				return Mono.empty();
+			});
+	}
+
+	/** Deletes the entry. Unlike reads, failures are signalled: invalidation must know to retry. */
+	public Mono<Void> delete(KeyHash hash) {
+		return guard(this.redis.delete(redisKey(hash))).then();
+	}
+
+	private <T> Mono<T> guard(Mono<T> call) {
+		return call.timeout(this.timeout).transformDeferred(CircuitBreakerOperator.of(this.breaker));
+	}
+
+	String redisKey(KeyHash hash) {
+		return this.keyPrefix + hash.toHex();
+	}
+
+	String encode(CachedLookup lookup) {
+		return this.json.writeValueAsString(new Entry(lookup.key(), lookup.loadedAt()));
+	}
+
+	@Nullable CachedLookup decode(String value, long now) {
+		try {
+			Entry entry = this.json.readValue(value, Entry.class);
+			// The receiving instance decides how long it keeps the answer without asking again.
+			return new CachedLookup(entry.key(), entry.loadedAt(), now, now);
+		}
+		catch (RuntimeException ex) {
+			// Written by another version, or damaged: a miss; the next store load overwrites it.
+			logger.debug("Ignoring an unreadable Redis key cache entry", ex);
+			return null;
+		}
+	}
+
+	/** What is written to Redis: the key's record (or null for "not found") and when it was read. */
+	record Entry(@Nullable ApiKey key, long loadedAt) {
+	}
+
+}

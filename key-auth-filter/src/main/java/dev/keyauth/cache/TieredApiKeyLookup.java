@@ -1,0 +1,241 @@
+package dev.keyauth.cache;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyLookup;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+/**
+ * Looks keys up through the in-process cache (Caffeine), then Redis, then the store.
+ * <p>
+ * <ul>
+ * <li>Found keys and "not found" answers are both cached, the latter briefly, so a flood of
+ * invented (but checksum-valid) keys costs one store query per distinct key per negative TTL.</li>
+ * <li>Concurrent misses for one hash share a single load: Caffeine's async cache hands every
+ * caller the same future.</li>
+ * <li>A local entry is used only while it is fresh and while the {@link InvalidationBus} vouches
+ * for it, so revocations published by other instances are never ignored for long.</li>
+ * </ul>
+ * Failure modes:
+ * <ul>
+ * <li>Redis down or slow: {@link RedisKeyCache} answers "miss" within its timeout, or at once
+ * when its breaker is open; lookups continue from the local cache and the store.</li>
+ * <li>Store down or slow (bounded by a timeout and a circuit breaker): a key whose last answer was
+ * read from the store less than {@code staleIfError} ago keeps working; any other key errors,
+ * which the authenticator turns into 503, never 401. Recovery needs nothing: the next load
+ * succeeds and the caches refill.</li>
+ * </ul>
+ */
+public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
+
+	private final ApiKeyLookup store;
+
+	private final @Nullable AsyncCache<KeyHash, CachedLookup> local;
+
+	private final @Nullable RedisKeyCache redis;
+
+	private final CachePolicy policy;
+
+	private final Clock clock;
+
+	private final Duration storeTimeout;
+
+	private final CircuitBreaker storeBreaker;
+
+	// When each key was last evicted (System.nanoTime): a load that an eviction of its key
+	// overtook does not write its answer to Redis, because the answer may predate the change.
+	private final Cache<KeyHash, Long> recentEvictions = Caffeine.newBuilder()
+		.maximumSize(10_000)
+		.expireAfterWrite(Duration.ofSeconds(30))
+		.executor(Runnable::run)
+		.build();
+
+	private volatile long lastEvictAll = System.nanoTime();
+
+	private volatile InvalidationBus bus = InvalidationBus.LOCAL;
+
+	/**
+	 * @param store the source of truth
+	 * @param localMaxSize most keys kept in process, or 0 for no in-process tier
+	 * @param redis the shared tier, or {@code null} for none
+	 */
+	public TieredApiKeyLookup(ApiKeyLookup store, long localMaxSize, @Nullable RedisKeyCache redis, CachePolicy policy,
+			Clock clock, Duration storeTimeout, CircuitBreaker storeBreaker) {
+		this.store = store;
+		this.redis = redis;
+		this.policy = policy;
+		this.clock = clock;
+		this.storeTimeout = storeTimeout;
+		this.storeBreaker = storeBreaker;
+		this.local = (localMaxSize > 0) ? Caffeine.newBuilder()
+			.maximumSize(localMaxSize)
+			.expireAfter(new LocalExpiry(clock))
+			// Maintenance is a few map operations: run it on the calling thread, no hand-offs.
+			.executor(Runnable::run)
+			.buildAsync() : null;
+	}
+
+	/** The bus whose confirmations decide how long local entries are trusted. */
+	public void setInvalidationBus(InvalidationBus bus) {
+		this.bus = bus;
+	}
+
+	@Override
+	public Mono<ApiKey> findByHash(KeyHash hash) {
+		long now = this.clock.millis();
+		if (this.local == null) {
+			return load(hash, null, now).flatMap(CachedLookup::asMono);
+		}
+		CachedLookup stale = null;
+		CompletableFuture<CachedLookup> present = this.local.getIfPresent(hash);
+		if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
+			CachedLookup cached = present.join();
+			if (isTrusted(cached, now)) {
+				return cached.asMono();
+			}
+			// Too old to use as is: drop it (only if nobody replaced it meanwhile) and reload; the
+			// callers that arrive during the reload all wait for this one load.
+			this.local.asMap().remove(hash, present);
+			stale = cached;
+		}
+		CachedLookup fallback = stale;
+		CompletableFuture<CachedLookup> loading = this.local.get(hash,
+				(key, executor) -> load(key, fallback, now).toFuture());
+		// suppressCancel: one caller going away must not cancel the load the others wait for.
+		return Mono.fromFuture(loading, true).flatMap(CachedLookup::asMono);
+	}
+
+	private boolean isTrusted(CachedLookup cached, long now) {
+		if (now >= cached.checkAfter() || cached.isFailure()) {
+			return false;
+		}
+		long confirmed = this.bus.confirmedThrough();
+		if (confirmed == Long.MAX_VALUE) {
+			return true;
+		}
+		// Trusted for a short while past the later of: the last proof that every invalidation
+		// has arrived, and the moment this answer itself arrived.
+		return now - Math.max(confirmed, cached.receivedAt()) <= this.policy.unconfirmedTrust().toMillis();
+	}
+
+	private Mono<CachedLookup> load(KeyHash hash, @Nullable CachedLookup stale, long now) {
+		long startedAt = System.nanoTime();
+		Mono<CachedLookup> fromRedis = (this.redis != null)
+				? this.redis.get(hash, now).map((hit) -> hit.received(now, checkAfter(hit, now))) : Mono.empty();
+		return fromRedis.switchIfEmpty(Mono.defer(() -> loadFromStore(hash, startedAt)))
+			.onErrorResume((ex) -> serveStale(stale, ex));
+	}
+
+	private Mono<CachedLookup> loadFromStore(KeyHash hash, long startedAt) {
+		return this.store.findByHash(hash)
+			.timeout(this.storeTimeout)
+			.transformDeferred(CircuitBreakerOperator.of(this.storeBreaker))
+			.map((key) -> answer(key))
+			.switchIfEmpty(Mono.fromSupplier(() -> answer(null)))
+			.doOnNext((answer) -> {
+				if (this.redis != null && !evictedSince(hash, startedAt)) {
+					Duration ttl = answer.found() ? this.policy.redisTtl() : this.policy.negativeTtl();
+					// Fire and forget: the request does not wait for the shared tier.
+					this.redis.put(hash, answer, ttl).subscribe();
+				}
+			});
+	}
+
+	private CachedLookup answer(@Nullable ApiKey key) {
+		long now = this.clock.millis();
+		CachedLookup fresh = new CachedLookup(key, now, now, now);
+		return fresh.received(now, checkAfter(fresh, now));
+	}
+
+	private long checkAfter(CachedLookup answer, long now) {
+		if (answer.found()) {
+			return now + this.policy.localTtl().toMillis();
+		}
+		// "Not found" never outlives its negative TTL, counted from when the store said so.
+		return Math.min(now + this.policy.negativeTtl().toMillis(), answer.loadedAt() + this.policy.negativeTtl().toMillis());
+	}
+
+	private boolean evictedSince(KeyHash hash, long startedAt) {
+		Long evictedAt = this.recentEvictions.getIfPresent(hash);
+		return this.lastEvictAll - startedAt >= 0 || (evictedAt != null && evictedAt - startedAt >= 0);
+	}
+
+	/**
+	 * The store failed: a found key read recently enough keeps working; anything else becomes a
+	 * failed answer, which every waiting caller receives as an error and no cache keeps.
+	 */
+	private Mono<CachedLookup> serveStale(@Nullable CachedLookup stale, Throwable failure) {
+		long now = this.clock.millis();
+		if (stale != null && stale.found() && now - stale.loadedAt() < this.policy.staleIfError().toMillis()) {
+			return Mono.just(stale.received(now, now + this.policy.storeRetryInterval().toMillis()));
+		}
+		return Mono.just(CachedLookup.failed(failure));
+	}
+
+	@Override
+	public void evict(KeyHash hash) {
+		this.recentEvictions.put(hash, System.nanoTime());
+		if (this.local != null) {
+			// Also discards a load in flight for this hash: its answer may predate the change.
+			this.local.synchronous().invalidate(hash);
+		}
+	}
+
+	@Override
+	public void evictAll() {
+		this.lastEvictAll = System.nanoTime();
+		if (this.local != null) {
+			this.local.synchronous().invalidateAll();
+		}
+	}
+
+	/** Number of keys held in process (approximate), for metrics and tests. */
+	public long localSize() {
+		return (this.local != null) ? this.local.synchronous().estimatedSize() : 0;
+	}
+
+	/** Entries live until the latest moment they could still be used (as stale, if allowed). */
+	private final class LocalExpiry implements Expiry<KeyHash, CachedLookup> {
+
+		private final Clock clock;
+
+		LocalExpiry(Clock clock) {
+			this.clock = clock;
+		}
+
+		@Override
+		public long expireAfterCreate(KeyHash key, CachedLookup value, long currentTime) {
+			if (value.isFailure()) {
+				return 0;
+			}
+			long until = value.found()
+					? Math.max(value.checkAfter(), value.loadedAt() + TieredApiKeyLookup.this.policy.maxLocalAge().toMillis())
+					: value.checkAfter();
+			return TimeUnit.MILLISECONDS.toNanos(Math.max(0, until - this.clock.millis()));
+		}
+
+		@Override
+		public long expireAfterUpdate(KeyHash key, CachedLookup value, long currentTime, long currentDuration) {
+			return expireAfterCreate(key, value, currentTime);
+		}
+
+		@Override
+		public long expireAfterRead(KeyHash key, CachedLookup value, long currentTime, long currentDuration) {
+			return currentDuration;
+		}
+
+	}
+
+}

@@ -1,0 +1,18 @@
+package dev.keyauth.store;
+
+import dev.keyauth.key.KeyHash;
+import reactor.core.publisher.Mono;
+
+/**
+ * Told about every committed change to a key (created, revoked, and later updated, disabled or
+ * rotated), so that caches everywhere drop what they hold for it. The admin API completes a call
+ * only after this has completed.
+ */
+@FunctionalInterface
+public interface ApiKeyChangeListener {
+
+	ApiKeyChangeListener NONE = (hash) -> Mono.empty();
+
+	Mono<Void> keyChanged(KeyHash hash);
+
+}

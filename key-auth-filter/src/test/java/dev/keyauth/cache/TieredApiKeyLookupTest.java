@@ -1,0 +1,177 @@
+package dev.keyauth.cache;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.test.MutableClock;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.test.StepVerifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The in-process tier's rules, with the store replaced by a map and time by a hand-moved clock.
+ * Redis and PostgreSQL behind it are exercised by the multi-instance and degraded-mode tests.
+ */
+class TieredApiKeyLookupTest {
+
+	private static final Instant T0 = Instant.parse("2026-11-27T12:00:00Z");
+
+	private final MutableClock clock = new MutableClock(T0);
+
+	private final Map<KeyHash, ApiKey> rows = new ConcurrentHashMap<>();
+
+	private final AtomicInteger queries = new AtomicInteger();
+
+	private final AtomicBoolean storeDown = new AtomicBoolean();
+
+	private final ApiKeyLookup store = (hash) -> Mono.defer(() -> {
+		this.queries.incrementAndGet();
+		return this.storeDown.get() ? Mono.error(new IllegalStateException("store down"))
+				: Mono.justOrEmpty(this.rows.get(hash));
+	});
+
+	private final CachePolicy policy = new CachePolicy(Duration.ofSeconds(60), Duration.ofSeconds(10),
+			Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
+
+	private TieredApiKeyLookup lookup(ApiKeyLookup store) {
+		return new TieredApiKeyLookup(store, 1000, null, this.policy, this.clock, Duration.ofSeconds(1),
+				CircuitBreaker.ofDefaults("test"));
+	}
+
+	private final TieredApiKeyLookup lookup = lookup(this.store);
+
+	private KeyHash stored() {
+		KeyHash hash = KeyHash.sha256(UUID.randomUUID().toString());
+		this.rows.put(hash, new ApiKey(UUID.randomUUID(), "sk_live_abcd", "acme", null, List.of(), Map.of(), T0, null,
+				null, null));
+		return hash;
+	}
+
+	private void expectFound(KeyHash hash) {
+		StepVerifier.create(this.lookup.findByHash(hash)).expectNextCount(1).verifyComplete();
+	}
+
+	@Test
+	void aFoundKeyIsServedFromMemoryUntilItsTtl() {
+		KeyHash hash = stored();
+		for (int i = 0; i < 10; i++) {
+			expectFound(hash);
+		}
+		assertThat(this.queries).hasValue(1);
+		this.clock.advance(Duration.ofSeconds(61));
+		expectFound(hash);
+		assertThat(this.queries).hasValue(2);
+	}
+
+	@Test
+	void notFoundIsRememberedForTheNegativeTtlOnly() {
+		KeyHash unknown = KeyHash.sha256("unknown");
+		for (int i = 0; i < 10; i++) {
+			StepVerifier.create(this.lookup.findByHash(unknown)).verifyComplete();
+		}
+		assertThat(this.queries).hasValue(1);
+		this.clock.advance(Duration.ofSeconds(11));
+		StepVerifier.create(this.lookup.findByHash(unknown)).verifyComplete();
+		assertThat(this.queries).hasValue(2);
+	}
+
+	@Test
+	void anEvictedKeyIsReadAgain() {
+		KeyHash hash = stored();
+		expectFound(hash);
+		this.lookup.evict(hash);
+		expectFound(hash);
+		this.lookup.evictAll();
+		expectFound(hash);
+		assertThat(this.queries).hasValue(3);
+	}
+
+	@Test
+	void whileTheStoreIsDownAKnownKeyKeepsWorkingForStaleIfErrorThenFails() {
+		KeyHash hash = stored();
+		KeyHash neverSeen = stored();
+		expectFound(hash);
+		this.storeDown.set(true);
+		this.clock.advance(Duration.ofSeconds(61));
+		expectFound(hash);
+		StepVerifier.create(this.lookup.findByHash(neverSeen)).verifyErrorMessage("store down");
+		int queriesWhileDown = this.queries.get();
+		// Served stale without asking the store again for the retry interval.
+		expectFound(hash);
+		assertThat(this.queries).hasValue(queriesWhileDown);
+		this.clock.advance(Duration.ofMinutes(5));
+		StepVerifier.create(this.lookup.findByHash(hash)).verifyErrorMessage("store down");
+	}
+
+	@Test
+	void aFailedLoadIsNotCached() {
+		KeyHash hash = stored();
+		this.storeDown.set(true);
+		StepVerifier.create(this.lookup.findByHash(hash)).verifyErrorMessage("store down");
+		this.storeDown.set(false);
+		expectFound(hash);
+		assertThat(this.queries).hasValue(2);
+		assertThat(this.lookup.localSize()).isEqualTo(1);
+	}
+
+	@Test
+	void withoutConfirmationFromTheBusEntriesAreTrustedOnlyBriefly() {
+		AtomicInteger confirmed = new AtomicInteger();
+		this.lookup.setInvalidationBus(new InvalidationBus() {
+			@Override
+			public Mono<Void> publish(KeyHash hash) {
+				return Mono.empty();
+			}
+
+			@Override
+			public long confirmedThrough() {
+				return T0.toEpochMilli() + confirmed.get();
+			}
+		});
+		KeyHash hash = stored();
+		expectFound(hash);
+		this.clock.advance(Duration.ofMillis(900));
+		expectFound(hash);
+		assertThat(this.queries).as("within the trust bound").hasValue(1);
+		this.clock.advance(Duration.ofMillis(200));
+		expectFound(hash);
+		assertThat(this.queries).as("past the bound with no confirmation: re-read").hasValue(2);
+		confirmed.set(1100);
+		this.clock.advance(Duration.ofMillis(900));
+		expectFound(hash);
+		assertThat(this.queries).as("confirmed again").hasValue(2);
+	}
+
+	@Test
+	void concurrentMissesShareOneLoadAndAnEvictionDiscardsALoadInFlight() {
+		Sinks.One<ApiKey> pending = Sinks.one();
+		AtomicInteger loads = new AtomicInteger();
+		KeyHash hash = stored();
+		ApiKey row = this.rows.get(hash);
+		TieredApiKeyLookup slow = lookup((h) -> Mono.defer(() -> {
+			loads.incrementAndGet();
+			return pending.asMono();
+		}));
+		List<Mono<ApiKey>> waiting = List.of(slow.findByHash(hash), slow.findByHash(hash), slow.findByHash(hash));
+		waiting.forEach((mono) -> mono.subscribe());
+		assertThat(loads).hasValue(1);
+		slow.evict(hash);
+		pending.tryEmitValue(row);
+		StepVerifier.create(waiting.get(0)).expectNext(row).verifyComplete();
+		assertThat(slow.localSize()).as("the answer of a load overtaken by an eviction is not kept").isZero();
+	}
+
+}

@@ -1,0 +1,188 @@
+package dev.keyauth.e2e;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.keyauth.cache.RedisInvalidationBus;
+import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.test.EchoUpstream;
+import dev.keyauth.test.GatewayInstance;
+import dev.keyauth.test.Instances;
+import dev.keyauth.test.TcpProxy;
+import dev.keyauth.test.TestPostgres;
+import dev.keyauth.test.TestRedis;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.http.MediaType;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two gateway instances whose connections to the real PostgreSQL and Redis are cut and restored
+ * during the test (through TCP proxies; the servers themselves keep running for other tests).
+ */
+class DegradedModesTest {
+
+	static final String ADMIN_TOKEN = "degraded-token";
+
+	static EchoUpstream upstream;
+
+	static TcpProxy postgres;
+
+	static TcpProxy redis;
+
+	static GatewayInstance a;
+
+	static GatewayInstance b;
+
+	final ApiKeyGenerator generator = new ApiKeyGenerator(new ApiKeyFormat("sk_live_"));
+
+	@BeforeAll
+	static void start() {
+		upstream = new EchoUpstream();
+		postgres = new TcpProxy(TestPostgres.host(), TestPostgres.port());
+		redis = new TcpProxy(TestRedis.host(), TestRedis.port());
+		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
+		properties.put("keyauth.store.timeout", "500ms");
+		a = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+		b = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+	}
+
+	@AfterAll
+	static void stop() {
+		a.close();
+		b.close();
+		postgres.close();
+		redis.close();
+		upstream.close();
+	}
+
+	@AfterEach
+	void restore() {
+		postgres.restore();
+		redis.restore();
+		awaitHealthy();
+	}
+
+	/** Both instances hear invalidations again and reach PostgreSQL. */
+	private void awaitHealthy() {
+		for (GatewayInstance instance : List.of(a, b)) {
+			RedisInvalidationBus bus = instance.bean(RedisInvalidationBus.class);
+			Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+		}
+		Instances.await(20_000, () -> a.status("/x", this.generator.generateKey()) == 401
+				&& b.status("/x", this.generator.generateKey()) == 401);
+	}
+
+	/**
+	 * A key in every local cache. Creating a key publishes an invalidation for it, and repeats it
+	 * a second later (keyauth.cache.invalidation.repeat-after); both evict it everywhere. Warm
+	 * only once they have passed, so the entries are really there when the outage starts.
+	 */
+	private Map<String, Object> createAndWarm(String consumer) {
+		Map<String, Object> created = a.admin().create(consumer + "-" + UUID.randomUUID(), List.of());
+		Instances.sleep(1300);
+		assertThat(a.status("/x", (String) created.get("key"))).isEqualTo(200);
+		assertThat(b.status("/x", (String) created.get("key"))).isEqualTo(200);
+		return created;
+	}
+
+	@Test
+	void redisDownAuthenticationGoesOnWithoutWaitingForRedis() {
+		String cached = (String) createAndWarm("redis-down").get("key");
+		redis.cut();
+
+		long start = System.nanoTime();
+		for (int i = 0; i < 30; i++) {
+			assertThat(a.status("/x", cached)).isEqualTo(200);
+			assertThat(b.status("/x", cached)).isEqualTo(200);
+			Instances.sleep(50);
+		}
+		long perRequest = (System.nanoTime() - start) / 1_000_000 / 60 - 50 / 2;
+		// Not a speed target: a guard against the classic failure of waiting out a Redis command
+		// timeout (seconds) on every request.
+		assertThat(perRequest).isLessThan(250);
+
+		// Keys created while Redis is down work at once on the other instance (from PostgreSQL).
+		String created = (String) a.admin().create("created-during-outage-" + UUID.randomUUID(), List.of()).get("key");
+		assertThat(b.status("/x", created)).isEqualTo(200);
+		assertThat(a.status("/x", this.generator.generateKey())).isEqualTo(401);
+	}
+
+	@Test
+	void redisDownARevocationStillReachesTheOtherInstanceWithinTheTrustBound() {
+		Map<String, Object> created = createAndWarm("redis-down-revoke");
+		String key = (String) created.get("key");
+		redis.cut();
+		long start = System.nanoTime();
+		a.admin().revoke((String) created.get("id"));
+		Instances.awaitStatus(5000, 401, () -> b.status("/x", key));
+		long delay = (System.nanoTime() - start) / 1_000_000;
+		System.out.println("revocation delay with Redis down: " + delay + " ms");
+		// keyauth.cache.invalidation.unconfirmed-trust (1 s) past the last heartbeat (sent every
+		// 200 ms), plus the time of the polling requests themselves.
+		assertThat(delay).isLessThanOrEqualTo(2000);
+		assertThat(a.status("/x", key)).isEqualTo(401);
+	}
+
+	@Test
+	void postgresDownCachedKeysKeepWorkingAndOthersGet503Not401() {
+		String cached = (String) createAndWarm("pg-down").get("key");
+		postgres.cut();
+
+		for (int i = 0; i < 10; i++) {
+			assertThat(a.status("/x", cached)).isEqualTo(200);
+			assertThat(b.status("/x", cached)).isEqualTo(200);
+		}
+		String neverSeen = this.generator.generateKey();
+		a.proxy().get().uri("/x").header("X-API-Key", neverSeen).exchange()
+			.expectStatus().isEqualTo(503)
+			.expectHeader().exists("Retry-After");
+		assertThat(b.status("/x", neverSeen)).isEqualTo(503);
+		// Offline checks still answer precisely.
+		assertThat(a.status("/x", "sk_live_bad")).isEqualTo(401);
+		// The admin API says the store is unavailable instead of failing obscurely.
+		a.admin().client().post().contentType(MediaType.APPLICATION_JSON)
+			.bodyValue(Map.of("consumerId", "nope")).exchange()
+			.expectStatus().isEqualTo(503)
+			.expectBody(Map.class).value((body) -> assertThat(body).containsEntry("error", "store_unavailable"));
+
+		postgres.restore();
+		// No restart: once PostgreSQL answers again, new keys work everywhere.
+		Instances.await(20_000, () -> a.status("/x", neverSeen) == 401);
+		String fresh = (String) a.admin().create("after-pg-" + UUID.randomUUID(), List.of()).get("key");
+		assertThat(a.status("/x", fresh)).isEqualTo(200);
+		assertThat(b.status("/x", fresh)).isEqualTo(200);
+	}
+
+	@Test
+	void bothDownThenBothRecoverOnTheirOwn() {
+		String cached = (String) createAndWarm("both-down").get("key");
+		postgres.cut();
+		redis.cut();
+		// Past the trust bound the local entries are re-checked; with nothing to re-check them
+		// against, they keep working until keyauth.cache.stale-if-error (5 min) after their read.
+		Instances.sleep(1500);
+		assertThat(a.status("/x", cached)).isEqualTo(200);
+		assertThat(b.status("/x", cached)).isEqualTo(200);
+		assertThat(a.status("/x", this.generator.generateKey())).isEqualTo(503);
+
+		postgres.restore();
+		redis.restore();
+		awaitHealthy();
+		Map<String, Object> fresh = a.admin().create("after-both-" + UUID.randomUUID(), List.of());
+		String key = (String) fresh.get("key");
+		assertThat(b.status("/x", key)).isEqualTo(200);
+		long start = System.nanoTime();
+		a.admin().revoke((String) fresh.get("id"));
+		Instances.awaitStatus(5000, 401, () -> b.status("/x", key));
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+	}
+
+}

@@ -1,0 +1,132 @@
+package dev.keyauth.test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A TCP forwarder on a loopback port in front of a real server (PostgreSQL, Redis), so a test can
+ * cut the network to it and restore it without touching the server itself: {@link #cut()}
+ * closes every open connection and refuses new ones; {@link #restore()} accepts again on the
+ * same port. Uses plain threads, never an event loop.
+ */
+public final class TcpProxy implements AutoCloseable {
+
+	private final String targetHost;
+
+	private final int targetPort;
+
+	private final int port;
+
+	private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+
+	private volatile ServerSocket server;
+
+	public TcpProxy(String targetHost, int targetPort) {
+		this.targetHost = targetHost;
+		this.targetPort = targetPort;
+		this.server = bind(0);
+		this.port = this.server.getLocalPort();
+		accept(this.server);
+	}
+
+	public int port() {
+		return this.port;
+	}
+
+	/** Drops every connection and refuses new ones (connection refused). */
+	public synchronized void cut() {
+		closeQuietly(this.server);
+		for (Socket socket : this.sockets) {
+			closeQuietly(socket);
+		}
+		this.sockets.clear();
+	}
+
+	/** Accepts connections again. */
+	public synchronized void restore() {
+		if (this.server.isClosed()) {
+			this.server = bind(this.port);
+			accept(this.server);
+		}
+	}
+
+	@Override
+	public void close() {
+		cut();
+	}
+
+	private static ServerSocket bind(int port) {
+		try {
+			ServerSocket server = new ServerSocket();
+			server.setReuseAddress(true);
+			server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+			return server;
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException("cannot listen on " + port, ex);
+		}
+	}
+
+	private void accept(ServerSocket server) {
+		Thread acceptor = new Thread(() -> {
+			while (!server.isClosed()) {
+				try {
+					Socket client = server.accept();
+					Socket upstream = new Socket(this.targetHost, this.targetPort);
+					client.setTcpNoDelay(true);
+					upstream.setTcpNoDelay(true);
+					this.sockets.add(client);
+					this.sockets.add(upstream);
+					pipe(client, upstream);
+					pipe(upstream, client);
+				}
+				catch (IOException ex) {
+					// closed by cut(), or the target refused: the client sees its socket close
+				}
+			}
+		}, "tcp-proxy-accept-" + this.port);
+		acceptor.setDaemon(true);
+		acceptor.start();
+	}
+
+	private void pipe(Socket from, Socket to) {
+		Thread thread = new Thread(() -> {
+			byte[] buffer = new byte[16 * 1024];
+			try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+				int read;
+				while ((read = in.read(buffer)) >= 0) {
+					out.write(buffer, 0, read);
+					out.flush();
+				}
+			}
+			catch (IOException ex) {
+				// connection closed
+			}
+			finally {
+				closeQuietly(from);
+				closeQuietly(to);
+				this.sockets.remove(from);
+				this.sockets.remove(to);
+			}
+		}, "tcp-proxy-pipe-" + this.port);
+		thread.setDaemon(true);
+		thread.start();
+	}
+
+	private static void closeQuietly(AutoCloseable closeable) {
+		try {
+			closeable.close();
+		}
+		catch (Exception ex) {
+			// already closed
+		}
+	}
+
+}
