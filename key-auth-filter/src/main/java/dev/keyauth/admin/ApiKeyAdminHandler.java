@@ -1,6 +1,7 @@
 package dev.keyauth.admin;
 
 import java.net.URI;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,11 +44,17 @@ public class ApiKeyAdminHandler {
 
 	private final int maxPageSize;
 
-	public ApiKeyAdminHandler(ApiKeyAdminService service, JsonMapper json, int maxScopes, int maxPageSize) {
+	private final Duration defaultGrace;
+
+	static final java.util.Set<String> ROTATE_FIELDS = java.util.Set.of("gracePeriod", "expiresAt", "ttl");
+
+	public ApiKeyAdminHandler(ApiKeyAdminService service, JsonMapper json, int maxScopes, int maxPageSize,
+			Duration defaultGrace) {
 		this.service = service;
 		this.json = json;
 		this.maxScopes = maxScopes;
 		this.maxPageSize = maxPageSize;
+		this.defaultGrace = defaultGrace;
 	}
 
 	/** {@code POST /apikeys}: 201 with the key, shown this once. */
@@ -60,6 +67,75 @@ public class ApiKeyAdminHandler {
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")
 				.bodyValue(ApiKeyView.created(issued)))
 			.onErrorResume(AdminResponses::error);
+	}
+
+	/** {@code PATCH /apikeys/{id}}: change name, scopes, metadata, expiry or rate limit, not the secret. */
+	public Mono<ServerResponse> update(ServerRequest request) {
+		return Mono.fromCallable(() -> id(request))
+			.flatMap((id) -> requireJson(request).then(readBody(request))
+				.map((body) -> UpdateApiKeyRequest.parse(body, now(), this.maxScopes, this.json))
+				.flatMap((update) -> this.service.update(id, update)))
+			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
+			.onErrorResume(AdminResponses::error);
+	}
+
+	/** {@code POST /apikeys/{id}/disable}: suspend, reversibly. */
+	public Mono<ServerResponse> disable(ServerRequest request) {
+		return Mono.fromCallable(() -> id(request))
+			.flatMap(this.service::disable)
+			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
+			.onErrorResume(AdminResponses::error);
+	}
+
+	/** {@code POST /apikeys/{id}/enable}. */
+	public Mono<ServerResponse> enable(ServerRequest request) {
+		return Mono.fromCallable(() -> id(request))
+			.flatMap(this.service::enable)
+			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
+			.onErrorResume(AdminResponses::error);
+	}
+
+	/**
+	 * {@code POST /apikeys/{id}/rotate} with an optional body
+	 * {@code {"gracePeriod": "PT24H", "expiresAt" | "ttl"}}: 201 with the new key, shown once;
+	 * the old key works until the grace period ends.
+	 */
+	public Mono<ServerResponse> rotate(ServerRequest request) {
+		return Mono.fromCallable(() -> id(request))
+			.flatMap((id) -> optionalBody(request).flatMap((body) -> {
+				AdminJson.requireObject(body, ROTATE_FIELDS);
+				Duration grace = AdminJson.duration("gracePeriod", body.get("gracePeriod"), true);
+				return this.service.rotate(id, (grace != null) ? grace : this.defaultGrace,
+						AdminJson.expiry(body, now()));
+			}))
+			.flatMap((rotation) -> {
+				Map<String, Object> view = ApiKeyView.created(rotation.issued());
+				view.put("rotatedFrom", rotation.previous().id().toString());
+				view.put("previousKeyExpiresAt", String.valueOf(rotation.previous().expiresAt()));
+				return ServerResponse
+					.created(URI.create(request.path().replaceFirst("/[^/]+/rotate$", "/")
+							+ rotation.issued().apiKey().id()))
+					.contentType(MediaType.APPLICATION_JSON)
+					.header(HttpHeaders.CACHE_CONTROL, "no-store")
+					.bodyValue(view);
+			})
+			.onErrorResume(AdminResponses::error);
+	}
+
+	/** {@code DELETE /apikeys?consumerId=}: revoke every key of a consumer. */
+	public Mono<ServerResponse> revokeAll(ServerRequest request) {
+		return Mono.fromCallable(() -> {
+			String consumerId = consumerIdParam(request);
+			if (consumerId == null) {
+				throw AdminRequestException.invalid("consumerId is required to revoke a consumer's keys");
+			}
+			return AdminJson.consumerId(consumerId);
+		}).flatMap((consumerId) -> this.service.revokeAll(consumerId).flatMap((count) -> {
+			Map<String, Object> body = new LinkedHashMap<>();
+			body.put("consumerId", consumerId);
+			body.put("revoked", count);
+			return ok(body);
+		})).onErrorResume(AdminResponses::error);
 	}
 
 	/** {@code GET /apikeys?consumerId=&page=&size=}: newest first. */
@@ -127,6 +203,15 @@ public class ApiKeyAdminHandler {
 			.switchIfEmpty(Mono.error(() -> AdminRequestException.invalid("a JSON request body is required")));
 	}
 
+	/** The JSON body, or an empty object when the request has none. */
+	private Mono<JsonNode> optionalBody(ServerRequest request) {
+		if (request.headers().contentLength().orElse(-1) == 0
+				|| (request.headers().contentType().isEmpty() && request.headers().contentLength().isEmpty())) {
+			return Mono.just(this.json.createObjectNode());
+		}
+		return requireJson(request).then(readBody(request));
+	}
+
 	private static @Nullable String consumerIdParam(ServerRequest request) {
 		List<String> values = request.queryParams().get("consumerId");
 		if (values == null || values.isEmpty()) {
@@ -183,7 +268,7 @@ public class ApiKeyAdminHandler {
 	}
 
 	private Instant now() {
-		return this.service.clock().instant();
+		return this.service.now();
 	}
 
 	private record PageRequest(@Nullable String consumerId, int page, int size) {

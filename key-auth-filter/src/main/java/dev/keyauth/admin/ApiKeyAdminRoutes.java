@@ -21,8 +21,13 @@ public final class ApiKeyAdminRoutes {
 		return RouterFunctions.route()
 			.POST(base, handler::create)
 			.GET(base, handler::list)
+			.DELETE(base, handler::revokeAll)
 			.GET(base + "/{id}", handler::get)
+			.PATCH(base + "/{id}", handler::update)
 			.DELETE(base + "/{id}", handler::revoke)
+			.POST(base + "/{id}/rotate", handler::rotate)
+			.POST(base + "/{id}/disable", handler::disable)
+			.POST(base + "/{id}/enable", handler::enable)
 			.filter(tokenFilter)
 			.build();
 	}

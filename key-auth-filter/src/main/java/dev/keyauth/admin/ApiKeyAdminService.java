@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
+import java.util.function.Function;
 
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
@@ -16,9 +17,12 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
+import org.springframework.http.HttpStatus;
+
 /**
  * Key management: issues keys (the raw key exists only in the returned {@link IssuedApiKey}),
- * lists, finds and revokes them.
+ * lists, finds, updates, suspends, rotates and revokes them. Every change is committed first and
+ * then announced to the {@link ApiKeyChangeListener}, which evicts the key from every cache.
  */
 public class ApiKeyAdminService {
 
@@ -49,18 +53,23 @@ public class ApiKeyAdminService {
 		return this.clock;
 	}
 
-	/** PostgreSQL keeps microseconds: truncate so the creation response matches every later read. */
-	private Instant now() {
+	/** PostgreSQL keeps microseconds: truncate so responses match every later read. */
+	Instant now() {
 		return this.clock.instant().truncatedTo(ChronoUnit.MICROS);
 	}
 
 	/** Generates, hashes and stores a key; completes once the row is committed. */
 	public Mono<IssuedApiKey> create(CreateApiKeyRequest request) {
+		return issue(request.consumerId(), request.name(), request, null);
+	}
+
+	private Mono<IssuedApiKey> issue(String consumerId, @Nullable String name, CreateApiKeyRequest settings,
+			@Nullable UUID rotatedFrom) {
 		return Mono.defer(() -> {
 			String key = this.generator.generateKey();
 			NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
-					this.generator.format().visibleStart(key), request.consumerId(), request.name(), request.scopes(),
-					request.metadata(), now(), request.expiresAt());
+					this.generator.format().visibleStart(key), consumerId, name, settings.scopes(),
+					settings.metadata(), now(), settings.expiresAt(), settings.rateLimit(), rotatedFrom);
 			// A "not found" for this hash may be cached somewhere (someone presented the key before
 			// it existed): drop it everywhere before handing the key out.
 			return this.store.create(row)
@@ -77,6 +86,42 @@ public class ApiKeyAdminService {
 		return this.store.find(consumerId, offset, limit).timeout(this.timeout);
 	}
 
+	/** Applies a partial update to a key that is not revoked; empty when there is none. */
+	Mono<ApiKey> update(UUID id, UpdateApiKeyRequest request) {
+		return changeUnrevoked(id, (key) -> this.store.update(request.applyTo(key), now()));
+	}
+
+	/** Suspends a key; it is refused like an unknown one until enabled again. */
+	public Mono<ApiKey> disable(UUID id) {
+		return changeUnrevoked(id, (key) -> (key.disabledAt() != null) ? Mono.just(key)
+				: this.store.setDisabled(id, now(), now()));
+	}
+
+	public Mono<ApiKey> enable(UUID id) {
+		return changeUnrevoked(id, (key) -> (key.disabledAt() == null) ? Mono.just(key)
+				: this.store.setDisabled(id, null, now()));
+	}
+
+	/**
+	 * Issues a new key with the old one's consumer, name, scopes, metadata and rate limit, and
+	 * makes the old one expire after {@code grace} (at once for zero).
+	 * @param expiresAt expiry of the new key, or {@code null} for none
+	 */
+	Mono<Rotation> rotate(UUID id, Duration grace, @Nullable Instant expiresAt) {
+		return find(id).switchIfEmpty(notFound(id)).flatMap((old) -> {
+			if (!old.isActiveAt(this.clock.instant())) {
+				return Mono.error(new AdminRequestException(HttpStatus.CONFLICT,
+						"not_active", "only an active key can be rotated; this one is " + old.statusAt(now())));
+			}
+			CreateApiKeyRequest settings = new CreateApiKeyRequest(old.consumerId(), old.name(), old.scopes(),
+					expiresAt, old.metadata(), old.rateLimit());
+			return issue(old.consumerId(), old.name(), settings, old.id())
+				.flatMap((issued) -> this.store.expireBy(id, now().plus(grace), now())
+					.timeout(this.timeout)
+					.flatMap((expiring) -> announce(id).thenReturn(new Rotation(issued, expiring))));
+		});
+	}
+
 	/**
 	 * Revokes the key (idempotently) and evicts it from every cache; completes empty when there
 	 * is no such key.
@@ -84,10 +129,33 @@ public class ApiKeyAdminService {
 	public Mono<ApiKey> revoke(UUID id) {
 		return Mono.defer(() -> this.store.revoke(id, now()))
 			.timeout(this.timeout)
-			.flatMap((revoked) -> this.store.findHashById(id)
-				.timeout(this.timeout)
-				.flatMap(this.changes::keyChanged)
-				.thenReturn(revoked));
+			.flatMap((revoked) -> announce(id).thenReturn(revoked));
+	}
+
+	/** Revokes every key of a consumer; completes with how many were revoked. */
+	Mono<Long> revokeAll(String consumerId) {
+		return Flux.defer(() -> this.store.revokeAll(consumerId, now()))
+			.timeout(this.timeout)
+			.concatMap((hash) -> this.changes.keyChanged(hash).thenReturn(hash))
+			.count();
+	}
+
+	private Mono<ApiKey> changeUnrevoked(UUID id, Function<ApiKey, Mono<ApiKey>> change) {
+		return find(id).switchIfEmpty(notFound(id)).flatMap((key) -> {
+			if (key.revokedAt() != null) {
+				return Mono.error(new AdminRequestException(HttpStatus.CONFLICT, "revoked",
+						"the key is revoked; revocation is permanent"));
+			}
+			return change.apply(key).timeout(this.timeout).flatMap((changed) -> announce(id).thenReturn(changed));
+		});
+	}
+
+	private Mono<Void> announce(UUID id) {
+		return this.store.findHashById(id).timeout(this.timeout).flatMap(this.changes::keyChanged);
+	}
+
+	private static <T> Mono<T> notFound(UUID id) {
+		return Mono.error(() -> AdminRequestException.notFound(id.toString()));
 	}
 
 	/**
@@ -101,6 +169,10 @@ public class ApiKeyAdminService {
 			return "IssuedApiKey[id=" + this.apiKey.id() + ", keyStart=" + this.apiKey.keyStart() + "]";
 		}
 
+	}
+
+	/** The key a rotation issued, and the old key with its new expiry. */
+	record Rotation(IssuedApiKey issued, ApiKey previous) {
 	}
 
 }

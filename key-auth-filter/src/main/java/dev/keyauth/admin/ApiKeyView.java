@@ -17,7 +17,7 @@ final class ApiKeyView {
 	private ApiKeyView() {
 	}
 
-	/** {@code {"id","key","keyStart","consumerId","name","scopes","metadata","createdAt","expiresAt"}} */
+	/** {@code {"id","key","keyStart","consumerId","name","scopes","metadata","rateLimit","createdAt","expiresAt"}} */
 	static Map<String, Object> created(IssuedApiKey issued) {
 		ApiKey key = issued.apiKey();
 		Map<String, Object> view = new LinkedHashMap<>();
@@ -28,6 +28,7 @@ final class ApiKeyView {
 		view.put("name", key.name());
 		view.put("scopes", key.scopes());
 		view.put("metadata", key.metadata());
+		view.put("rateLimit", rateLimit(key));
 		view.put("createdAt", text(key.createdAt()));
 		view.put("expiresAt", text(key.expiresAt()));
 		return view;
@@ -42,10 +43,14 @@ final class ApiKeyView {
 		view.put("name", key.name());
 		view.put("scopes", key.scopes());
 		view.put("metadata", key.metadata());
-		view.put("status", status(key, now));
+		view.put("rateLimit", rateLimit(key));
+		view.put("status", key.statusAt(now));
 		view.put("createdAt", text(key.createdAt()));
 		view.put("expiresAt", text(key.expiresAt()));
+		view.put("disabledAt", text(key.disabledAt()));
 		view.put("revokedAt", text(key.revokedAt()));
+		view.put("rotatedFrom", (key.rotatedFrom() != null) ? key.rotatedFrom().toString() : null);
+		view.put("requestCount", key.requestCount());
 		view.put("lastUsedAt", text(key.lastUsedAt()));
 		return view;
 	}
@@ -57,11 +62,14 @@ final class ApiKeyView {
 		return view;
 	}
 
-	private static String status(ApiKey key, Instant now) {
-		if (key.revokedAt() != null) {
-			return "revoked";
+	private static @Nullable Map<String, Object> rateLimit(ApiKey key) {
+		if (key.rateLimit() == null) {
+			return null;
 		}
-		return key.isActiveAt(now) ? "active" : "expired";
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("requestsPerSecond", key.rateLimit().requestsPerSecond());
+		view.put("burst", key.rateLimit().burst());
+		return view;
 	}
 
 	private static @Nullable String text(@Nullable Instant instant) {

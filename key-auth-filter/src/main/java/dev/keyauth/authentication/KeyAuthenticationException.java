@@ -1,15 +1,16 @@
 package dev.keyauth.authentication;
 
 /**
- * Why a request could not be authenticated. Subclasses are the only outcomes there are:
- * {@link MissingApiKeyException}, {@link InvalidApiKeyException} and
- * {@link KeyAuthUnavailableException}.
+ * Why a request could not be let through. Subclasses are the only outcomes there are:
+ * {@link MissingApiKeyException}, {@link InvalidApiKeyException},
+ * {@link InsufficientScopeException} and {@link KeyAuthUnavailableException}.
  * <p>
  * These are expected outcomes, not bugs: no stack trace is filled in, and the frequent ones are
  * shared instances, so refusing a flood of bad keys costs no allocation.
  */
 public abstract sealed class KeyAuthenticationException extends RuntimeException
-		permits MissingApiKeyException, InvalidApiKeyException, KeyAuthUnavailableException {
+		permits MissingApiKeyException, InvalidApiKeyException, InsufficientScopeException,
+		KeyAuthUnavailableException {
 
 	KeyAuthenticationException(String message, Throwable cause) {
 		super(message, cause, false, false);

@@ -75,7 +75,7 @@ public final class KeyAuthAdminAutoConfiguration {
 				.build())
 			.build();
 		return new ApiKeyAdminHandler(service, strict, properties.getAdmin().getMaxScopes(),
-				properties.getAdmin().getMaxPageSize());
+				properties.getAdmin().getMaxPageSize(), properties.getAdmin().getRotationGracePeriod());
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -12,6 +12,10 @@ import dev.keyauth.filter.HeaderApiKeyCredentialConverter;
 import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.JsonKeyAuthFailureHandler;
 import dev.keyauth.filter.KeyAuthFailureHandler;
+import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.usage.BatchingKeyUsageRecorder;
+import dev.keyauth.usage.KeyUsageRecorder;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.store.ApiKeyLookup;
@@ -90,7 +94,8 @@ public final class KeyAuthAutoConfiguration {
 					"keyauth.credentials.bearer-header and keyauth.credentials.api-key-header are both empty: "
 							+ "no request could ever carry a key");
 		}
-		return new HeaderApiKeyCredentialConverter(credentials.getBearerHeader(), credentials.getApiKeyHeader());
+		return new HeaderApiKeyCredentialConverter(credentials.getBearerHeader(), credentials.getApiKeyHeader(),
+				credentials.getQueryParam());
 	}
 
 	@Bean
@@ -127,9 +132,26 @@ public final class KeyAuthAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ApiKeyAuthenticationFilter apiKeyAuthenticationFilter(ApiKeyCredentialConverter credentialConverter,
-			ObjectProvider<ApiKeyAuthenticator> authenticator, KeyAuthFailureHandler failureHandler,
-			IdentityHeaders identityHeaders) {
+	RouteKeyAuthPolicies routeKeyAuthPolicies() {
+		return new RouteKeyAuthPolicies();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnBean(ApiKeyStore.class)
+	@ConditionalOnProperty(prefix = "keyauth.usage", name = "enabled", matchIfMissing = true)
+	BatchingKeyUsageRecorder keyUsageRecorder(ApiKeyStore store, KeyAuthProperties properties,
+			ObjectProvider<Clock> clock) {
+		return new BatchingKeyUsageRecorder(store, properties.getUsage().getFlushInterval(),
+				properties.getStore().getTimeout(), clock.getIfAvailable(Clock::systemUTC));
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyAuthenticationFilter apiKeyAuthenticationFilter(RouteKeyAuthPolicies policies,
+			ApiKeyCredentialConverter credentialConverter, ObjectProvider<ApiKeyAuthenticator> authenticator,
+			KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders, KeyAuthProperties properties,
+			ObjectProvider<KeyUsageRecorder> usage, ObjectProvider<Clock> clock) {
 		// Fail closed: a gateway that has the plugin but nothing to check keys against must not
 		// start and quietly forward every request unauthenticated.
 		ApiKeyAuthenticator available = authenticator.getIfAvailable(() -> {
@@ -137,7 +159,12 @@ public final class KeyAuthAutoConfiguration {
 					+ "spring.r2dbc.url, define an ApiKeyStore or ApiKeyAuthenticator bean, or set "
 					+ "keyauth.enabled=false");
 		});
-		return new ApiKeyAuthenticationFilter(credentialConverter, available, failureHandler, identityHeaders);
+		String expiryHeader = properties.getExpiryWarning().getHeader();
+		ApiKeyAuthenticationFilter.Options options = new ApiKeyAuthenticationFilter.Options(
+				properties.getExpiryWarning().getWindow(),
+				StringUtils.hasText(expiryHeader) ? expiryHeader : null, clock.getIfAvailable(Clock::systemUTC));
+		return new ApiKeyAuthenticationFilter(policies, credentialConverter, available, failureHandler, identityHeaders,
+				options, usage.getIfAvailable(() -> KeyUsageRecorder.NONE));
 	}
 
 }

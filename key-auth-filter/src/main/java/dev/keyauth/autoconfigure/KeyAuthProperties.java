@@ -37,6 +37,12 @@ public class KeyAuthProperties {
 
 	private final Cache cache = new Cache();
 
+	private final ExpiryWarning expiryWarning = new ExpiryWarning();
+
+	private final Usage usage = new Usage();
+
+	private final RateLimiting rateLimit = new RateLimiting();
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -77,6 +83,18 @@ public class KeyAuthProperties {
 		return this.cache;
 	}
 
+	public ExpiryWarning getExpiryWarning() {
+		return this.expiryWarning;
+	}
+
+	public Usage getUsage() {
+		return this.usage;
+	}
+
+	public RateLimiting getRateLimit() {
+		return this.rateLimit;
+	}
+
 	public static class Key {
 
 		/**
@@ -108,9 +126,24 @@ public class KeyAuthProperties {
 		private String apiKeyHeader = "X-API-Key";
 
 		/**
-		 * Whether to remove the headers that carried the key before forwarding the request.
+		 * Whether to remove the headers (and query parameter) that carried the key before
+		 * forwarding the request.
 		 */
 		private boolean hide = true;
+
+		/**
+		 * Query parameter read as a key on every route. Empty (the default) to accept keys in
+		 * the query only on routes whose metadata sets keyauth.query-param.
+		 */
+		private String queryParam = "";
+
+		public String getQueryParam() {
+			return this.queryParam;
+		}
+
+		public void setQueryParam(String queryParam) {
+			this.queryParam = queryParam;
+		}
 
 		public String getBearerHeader() {
 			return this.bearerHeader;
@@ -258,6 +291,19 @@ public class KeyAuthProperties {
 		 * Largest page the list operation returns.
 		 */
 		private int maxPageSize = 200;
+
+		/**
+		 * How long a rotated key keeps working when the rotate call names no grace period.
+		 */
+		private Duration rotationGracePeriod = Duration.ofHours(24);
+
+		public Duration getRotationGracePeriod() {
+			return this.rotationGracePeriod;
+		}
+
+		public void setRotationGracePeriod(Duration rotationGracePeriod) {
+			this.rotationGracePeriod = rotationGracePeriod;
+		}
 
 		public @Nullable String getToken() {
 			return this.token;
@@ -496,6 +542,125 @@ public class KeyAuthProperties {
 				this.repeatAfter = repeatAfter;
 			}
 
+		}
+
+	}
+
+	public static class ExpiryWarning {
+
+		/**
+		 * Successful responses for a key that expires within this window carry its expiry time
+		 * in the header, so integrators rotate in time.
+		 */
+		private Duration window = Duration.ofDays(7);
+
+		/**
+		 * Response header carrying the expiry (ISO-8601). Empty to never send it.
+		 */
+		private String header = "X-Api-Key-Expires";
+
+		public Duration getWindow() {
+			return this.window;
+		}
+
+		public void setWindow(Duration window) {
+			this.window = window;
+		}
+
+		public String getHeader() {
+			return this.header;
+		}
+
+		public void setHeader(String header) {
+			this.header = header;
+		}
+
+	}
+
+	public static class Usage {
+
+		/**
+		 * Whether to record per-key request counts and last-used times.
+		 */
+		private boolean enabled = true;
+
+		/**
+		 * How often counted uses are written to the store (one statement per flush).
+		 */
+		private Duration flushInterval = Duration.ofSeconds(30);
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getFlushInterval() {
+			return this.flushInterval;
+		}
+
+		public void setFlushInterval(Duration flushInterval) {
+			this.flushInterval = flushInterval;
+		}
+
+	}
+
+	public static class RateLimiting {
+
+		/**
+		 * Requests per second allowed to keys that carry no limit of their own. Unset (0) for no
+		 * default limit.
+		 */
+		private int defaultRequestsPerSecond;
+
+		/**
+		 * Burst allowed to keys that carry no limit of their own; defaults to the rate.
+		 */
+		private int defaultBurst;
+
+		/**
+		 * Whether requests are allowed when Redis cannot be asked (counted in the metric
+		 * keyauth.ratelimit.redis.failures). False refuses them with 429.
+		 */
+		private boolean failOpen = true;
+
+		/**
+		 * Longest a rate-limit check may take before Redis counts as unavailable.
+		 */
+		private Duration timeout = Duration.ofMillis(100);
+
+		public int getDefaultRequestsPerSecond() {
+			return this.defaultRequestsPerSecond;
+		}
+
+		public void setDefaultRequestsPerSecond(int defaultRequestsPerSecond) {
+			this.defaultRequestsPerSecond = defaultRequestsPerSecond;
+		}
+
+		public int getDefaultBurst() {
+			return this.defaultBurst;
+		}
+
+		public void setDefaultBurst(int defaultBurst) {
+			this.defaultBurst = defaultBurst;
+		}
+
+		public boolean isFailOpen() {
+			return this.failOpen;
+		}
+
+		public void setFailOpen(boolean failOpen) {
+			this.failOpen = failOpen;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
 		}
 
 	}

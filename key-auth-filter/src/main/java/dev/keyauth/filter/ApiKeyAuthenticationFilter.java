@@ -1,21 +1,28 @@
 package dev.keyauth.filter;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
 import dev.keyauth.authentication.ApiKeyAuthenticator;
+import dev.keyauth.authentication.InsufficientScopeException;
 import dev.keyauth.authentication.KeyAuthenticationException;
 import dev.keyauth.authentication.MissingApiKeyException;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.usage.KeyUsageRecorder;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SynchronousSink;
 
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
-import org.springframework.cloud.gateway.route.Route;
-import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
- * Authenticates every routed request by API key before it is forwarded.
+ * Authenticates every routed request by API key before it is forwarded, and applies the route's
+ * policy (required scopes, anonymous consumer).
  * <p>
  * The work is split the way Spring Security's {@code AuthenticationWebFilter} splits it: an
  * {@link ApiKeyCredentialConverter} finds the key, an {@link ApiKeyAuthenticator} decides, a
@@ -35,11 +42,17 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 
 	/**
 	 * Exchange attribute holding the authenticated {@link ApiKey}, for filters that run later.
-	 * Absent on routes that do not require a key.
+	 * Absent on routes that do not require a key and for anonymous requests.
 	 */
-	public static final String AUTHENTICATED_API_KEY_ATTR = ApiKeyAuthenticationFilter.class.getName() + ".authenticatedApiKey";
+	public static final String AUTHENTICATED_API_KEY_ATTR = ApiKeyAuthenticationFilter.class.getName()
+			+ ".authenticatedApiKey";
 
-	private static final Mono<ApiKeyCredential> MISSING = Mono.error(MissingApiKeyException.INSTANCE);
+	/** Exchange attribute holding the route's {@link RouteKeyAuthPolicy}. */
+	public static final String KEY_AUTH_POLICY_ATTR = ApiKeyAuthenticationFilter.class.getName() + ".policy";
+
+	private static final Mono<ServerWebExchange> MISSING = Mono.error(MissingApiKeyException.INSTANCE);
+
+	private final RouteKeyAuthPolicies policies;
 
 	private final ApiKeyCredentialConverter credentialConverter;
 
@@ -49,39 +62,101 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 
 	private final IdentityHeaders identityHeaders;
 
+	private final Options options;
+
+	private final KeyUsageRecorder usage;
+
 	public ApiKeyAuthenticationFilter(ApiKeyCredentialConverter credentialConverter, ApiKeyAuthenticator authenticator,
 			KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders) {
+		this(new RouteKeyAuthPolicies(), credentialConverter, authenticator, failureHandler, identityHeaders,
+				Options.DEFAULTS, KeyUsageRecorder.NONE);
+	}
+
+	public ApiKeyAuthenticationFilter(RouteKeyAuthPolicies policies, ApiKeyCredentialConverter credentialConverter,
+			ApiKeyAuthenticator authenticator, KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders,
+			Options options, KeyUsageRecorder usage) {
+		this.policies = policies;
 		this.credentialConverter = credentialConverter;
 		this.authenticator = authenticator;
 		this.failureHandler = failureHandler;
 		this.identityHeaders = identityHeaders;
+		this.options = options;
+		this.usage = usage;
 	}
 
 	@Override
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-		Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
-		if (!RouteKeyAuthPolicy.of(route).enabled()) {
+		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
+		if (!policy.enabled()) {
 			return chain.filter(this.identityHeaders.withoutSpoofedIdentity(exchange));
 		}
+		exchange.getAttributes().put(KEY_AUTH_POLICY_ATTR, policy);
 		// Errors from the chain itself are not caught here: onErrorResume sits before flatMap.
 		return this.credentialConverter.convert(exchange)
-			.switchIfEmpty(MISSING)
 			.flatMap((credential) -> this.authenticator.authenticate(credential.key())
+				.handle((ApiKey key, SynchronousSink<ApiKey> sink) -> requireScopes(policy.requiredScopes(), key, sink))
 				.map((key) -> authenticated(exchange, credential, key)))
+			.switchIfEmpty(Mono.defer(() -> anonymousOrMissing(exchange, policy)))
 			.onErrorResume(KeyAuthenticationException.class,
 					(failure) -> this.failureHandler.onAuthenticationFailure(exchange, failure).then(Mono.empty()))
 			.flatMap(chain::filter);
 	}
 
+	private static void requireScopes(List<String> required, ApiKey key, SynchronousSink<ApiKey> sink) {
+		if (required.isEmpty() || key.scopes().containsAll(required)) {
+			sink.next(key);
+		}
+		else {
+			sink.error(new InsufficientScopeException(required));
+		}
+	}
+
+	/**
+	 * No key: a route with an anonymous consumer lets the request through as that consumer. A
+	 * bad key never gets here: it is a 401 even on such a route (unlike Kong, which would treat
+	 * it as anonymous), so a client with a broken key finds out instead of silently losing access.
+	 */
+	private Mono<ServerWebExchange> anonymousOrMissing(ServerWebExchange exchange, RouteKeyAuthPolicy policy) {
+		if (policy.anonymousConsumer() == null) {
+			return MISSING;
+		}
+		return Mono.just(this.identityHeaders.anonymous(exchange, policy.anonymousConsumer()));
+	}
+
 	private ServerWebExchange authenticated(ServerWebExchange exchange, ApiKeyCredential credential, ApiKey key) {
 		ServerWebExchange forwarded = this.identityHeaders.authenticated(exchange, credential, key);
 		forwarded.getAttributes().put(AUTHENTICATED_API_KEY_ATTR, key);
+		this.usage.record(key.id());
+		Instant expiresAt = key.expiresAt();
+		if (expiresAt != null && this.options.expiryWarningHeader() != null
+				&& expiresAt.isBefore(this.options.clock().instant().plus(this.options.expiryWarning()))) {
+			// Set at commit time so a downstream header of the same name cannot replace it.
+			forwarded.getResponse().beforeCommit(() -> {
+				forwarded.getResponse().getHeaders().set(this.options.expiryWarningHeader(), expiresAt.toString());
+				return Mono.empty();
+			});
+		}
 		return forwarded;
 	}
 
 	@Override
 	public int getOrder() {
 		return KEY_AUTH_FILTER_ORDER;
+	}
+
+	/**
+	 * Gateway-wide settings of the filter.
+	 *
+	 * @param expiryWarning how far ahead of its expiry a key's responses carry the warning header
+	 * @param expiryWarningHeader the response header that carries the key's expiry, or {@code null}
+	 * for none
+	 * @param clock the time source
+	 */
+	public record Options(Duration expiryWarning, String expiryWarningHeader, Clock clock) {
+
+		public static final Options DEFAULTS = new Options(Duration.ofDays(7), "X-Api-Key-Expires",
+				Clock.systemUTC());
+
 	}
 
 }

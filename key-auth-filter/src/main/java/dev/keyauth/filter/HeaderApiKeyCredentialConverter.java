@@ -12,7 +12,8 @@ import org.springframework.web.server.ServerWebExchange;
 
 /**
  * Reads the key from {@code <bearer header>: Bearer <key>} (the scheme name is case-insensitive,
- * RFC 9110 section 11.1) and from a dedicated header such as {@code X-API-Key}.
+ * RFC 9110 section 11.1), from a dedicated header such as {@code X-API-Key}, and, only where
+ * enabled (globally or by the route's {@code keyauth.query-param}), from a query parameter.
  * <p>
  * Every copy of every source must carry the same key: two different keys in one request are
  * refused, whichever would have been valid, so a client cannot probe by sending several. An
@@ -35,11 +36,23 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 
 	private final List<String> both;
 
+	private final @Nullable String queryParam;
+
 	/**
 	 * @param bearerHeader header carrying {@code Bearer <key>}, or blank to not read one
 	 * @param apiKeyHeader header carrying the bare key, or blank to not read one
 	 */
 	public HeaderApiKeyCredentialConverter(@Nullable String bearerHeader, @Nullable String apiKeyHeader) {
+		this(bearerHeader, apiKeyHeader, null);
+	}
+
+	/**
+	 * @param queryParam query parameter read on every route, or {@code null} to read one only
+	 * where a route's policy names it
+	 */
+	public HeaderApiKeyCredentialConverter(@Nullable String bearerHeader, @Nullable String apiKeyHeader,
+			@Nullable String queryParam) {
+		this.queryParam = StringUtils.hasText(queryParam) ? queryParam : null;
 		this.bearerHeader = StringUtils.hasText(bearerHeader) ? bearerHeader : null;
 		this.apiKeyHeader = StringUtils.hasText(apiKeyHeader) ? apiKeyHeader : null;
 		this.bearerOnly = (this.bearerHeader != null) ? List.of(this.bearerHeader) : List.of();
@@ -83,17 +96,40 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 				}
 			}
 		}
+		String param = queryParam(exchange);
+		boolean fromQuery = false;
+		if (param != null) {
+			List<String> values = exchange.getRequest().getQueryParams().get(param);
+			if (values != null) {
+				for (String value : values) {
+					String token = (value != null) ? value.strip() : "";
+					if (token.isEmpty() || (key != null && !key.equals(token))) {
+						return INVALID;
+					}
+					key = token;
+					fromQuery = true;
+				}
+			}
+		}
 		if (key == null) {
 			return Mono.empty();
 		}
-		return Mono.just(new ApiKeyCredential(key, sources(fromBearer, fromApiKeyHeader)));
+		return Mono.just(new ApiKeyCredential(key, sources(fromBearer, fromApiKeyHeader), fromQuery ? param : null));
+	}
+
+	private @Nullable String queryParam(ServerWebExchange exchange) {
+		RouteKeyAuthPolicy policy = exchange.getAttribute(ApiKeyAuthenticationFilter.KEY_AUTH_POLICY_ATTR);
+		return (policy != null && policy.queryParam() != null) ? policy.queryParam() : this.queryParam;
 	}
 
 	private List<String> sources(boolean fromBearer, boolean fromApiKeyHeader) {
 		if (fromBearer && fromApiKeyHeader) {
 			return this.both;
 		}
-		return fromBearer ? this.bearerOnly : this.apiKeyOnly;
+		if (fromBearer) {
+			return this.bearerOnly;
+		}
+		return fromApiKeyHeader ? this.apiKeyOnly : List.of();
 	}
 
 	/** {@code Bearer} alone or followed by whitespace, in any letter case. */

@@ -2,8 +2,11 @@ package dev.keyauth.filter;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
+import dev.keyauth.authentication.InsufficientScopeException;
 import dev.keyauth.authentication.InvalidApiKeyException;
 import dev.keyauth.authentication.KeyAuthUnavailableException;
 import dev.keyauth.authentication.KeyAuthenticationException;
@@ -25,6 +28,8 @@ import org.springframework.web.server.ServerWebExchange;
  * <li>missing key: 401 {@code missing_api_key}, challenge with the realm only;</li>
  * <li>any invalid key: 401 {@code invalid_api_key}, challenge with {@code error="invalid_token"}.
  * One body, byte for byte, whether the key was malformed, unknown, revoked or expired;</li>
+ * <li>valid key lacking a scope the route requires: 403 {@code insufficient_scope} naming the
+ * required scopes, challenge with {@code error="insufficient_scope"};</li>
  * <li>store unavailable: 503 {@code auth_unavailable} with {@code Retry-After}.</li>
  * </ul>
  * Every body and header value is rendered once, here; a refusal writes prebuilt bytes.
@@ -42,10 +47,19 @@ public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
 
 	private final Refusal unavailable;
 
+	private final String challenge;
+
+	private final JsonMapper json;
+
+	// One rendered 403 per distinct set of required scopes, i.e. per route.
+	private final Map<List<String>, Refusal> insufficientScope = new ConcurrentHashMap<>();
+
 	private volatile long lastUnavailableLog = System.nanoTime() - UNAVAILABLE_LOG_INTERVAL_NANOS;
 
 	public JsonKeyAuthFailureHandler(String realm, String credentialHint, Duration retryAfter, JsonMapper json) {
 		String challenge = "Bearer realm=\"" + realm + "\"";
+		this.challenge = challenge;
+		this.json = json;
 		this.missing = new Refusal(HttpStatus.UNAUTHORIZED, HttpHeaders.WWW_AUTHENTICATE, challenge,
 				body(json, "missing_api_key", "An API key is required. " + credentialHint));
 		this.invalid = new Refusal(HttpStatus.UNAUTHORIZED, HttpHeaders.WWW_AUTHENTICATE,
@@ -74,8 +88,21 @@ public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
 		if (failure instanceof MissingApiKeyException) {
 			return this.missing;
 		}
+		if (failure instanceof InsufficientScopeException scope) {
+			return this.insufficientScope.computeIfAbsent(scope.required(), this::insufficientScope);
+		}
 		logUnavailable((KeyAuthUnavailableException) failure);
 		return this.unavailable;
+	}
+
+	private Refusal insufficientScope(List<String> required) {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("error", "insufficient_scope");
+		body.put("message", "The API key lacks a scope this route requires.");
+		body.put("required", required);
+		return new Refusal(HttpStatus.FORBIDDEN, HttpHeaders.WWW_AUTHENTICATE,
+				this.challenge + ", error=\"insufficient_scope\", scope=\"" + String.join(" ", required) + "\"",
+				this.json.writeValueAsBytes(body));
 	}
 
 	private void logUnavailable(KeyAuthUnavailableException failure) {

@@ -21,19 +21,47 @@ import org.jspecify.annotations.Nullable;
  * @param expiresAt when the key stops working, or {@code null} for never
  * @param revokedAt when the key was revoked, or {@code null}
  * @param lastUsedAt last successful use as far as recorded, or {@code null}
+ * @param disabledAt when the key was suspended (reversibly), or {@code null}
+ * @param rateLimit the key's own rate limit, or {@code null} for the configured default
+ * @param rotatedFrom the key this one replaced by rotation, or {@code null}
+ * @param requestCount authenticated requests recorded so far
  */
 public record ApiKey(UUID id, String keyStart, String consumerId, @Nullable String name, List<String> scopes,
 		Map<String, Object> metadata, Instant createdAt, @Nullable Instant expiresAt, @Nullable Instant revokedAt,
-		@Nullable Instant lastUsedAt) {
+		@Nullable Instant lastUsedAt, @Nullable Instant disabledAt, @Nullable RateLimit rateLimit,
+		@Nullable UUID rotatedFrom, long requestCount) {
 
 	public ApiKey {
 		scopes = List.copyOf(scopes);
 		metadata = (metadata != null) ? metadata : Map.of();
 	}
 
-	/** Neither revoked nor expired at {@code now}. Expiry is exclusive: at {@code expiresAt} the key is dead. */
+	/** A key as first created: not revoked, disabled, rotated or used. */
+	public ApiKey(UUID id, String keyStart, String consumerId, @Nullable String name, List<String> scopes,
+			Map<String, Object> metadata, Instant createdAt, @Nullable Instant expiresAt, @Nullable Instant revokedAt,
+			@Nullable Instant lastUsedAt) {
+		this(id, keyStart, consumerId, name, scopes, metadata, createdAt, expiresAt, revokedAt, lastUsedAt, null, null,
+				null, 0);
+	}
+
+	/**
+	 * Neither revoked, disabled nor expired at {@code now}. Expiry is exclusive: at
+	 * {@code expiresAt} the key is dead.
+	 */
 	public boolean isActiveAt(Instant now) {
-		return this.revokedAt == null && (this.expiresAt == null || now.isBefore(this.expiresAt));
+		return this.revokedAt == null && this.disabledAt == null
+				&& (this.expiresAt == null || now.isBefore(this.expiresAt));
+	}
+
+	/** {@code active}, {@code revoked}, {@code disabled} or {@code expired}. */
+	public String statusAt(Instant now) {
+		if (this.revokedAt != null) {
+			return "revoked";
+		}
+		if (this.disabledAt != null) {
+			return "disabled";
+		}
+		return isActiveAt(now) ? "active" : "expired";
 	}
 
 }

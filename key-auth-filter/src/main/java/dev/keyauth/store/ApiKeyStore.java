@@ -46,4 +46,26 @@ public interface ApiKeyStore {
 	 */
 	Mono<ApiKey> revoke(UUID id, Instant at);
 
+	/**
+	 * Writes a key's mutable settings (name, scopes, metadata, expiry, rate limit) as given in
+	 * {@code key}. Revoked keys are not changed. Completes with the stored key, or empty when
+	 * there is no such (unrevoked) key.
+	 */
+	Mono<ApiKey> update(ApiKey key, Instant at);
+
+	/**
+	 * Suspends ({@code disabledAt} set) or resumes ({@code null}) a key that is not revoked.
+	 * Completes with the stored key, or empty when there is no such (unrevoked) key.
+	 */
+	Mono<ApiKey> setDisabled(UUID id, @Nullable Instant disabledAt, Instant at);
+
+	/** Brings the key's expiry forward to {@code expiresAt} unless it already expires earlier. */
+	Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at);
+
+	/** Revokes every unrevoked key of a consumer; completes with the hashes of those revoked. */
+	Flux<KeyHash> revokeAll(String consumerId, Instant at);
+
+	/** Adds counted uses and moves last-used times forward; unknown ids are ignored. */
+	Mono<Void> recordUsage(java.util.Collection<KeyUsage> usage);
+
 }

@@ -32,7 +32,8 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	static final String TABLE = "keyauth_api_keys";
 
 	private static final String COLUMNS = "id, key_start, consumer_id, name, scopes, CAST(metadata AS text) AS metadata, "
-			+ "created_at, expires_at, revoked_at, last_used_at";
+			+ "created_at, expires_at, revoked_at, last_used_at, disabled_at, rate_limit_rps, rate_limit_burst, "
+			+ "rotated_from, request_count";
 
 	private static final String FIND_BY_HASH = "SELECT " + COLUMNS + " FROM " + TABLE + " WHERE key_hash = :hash";
 
@@ -47,8 +48,28 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 			+ " WHERE consumer_id = :consumerId ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset";
 
 	private static final String INSERT = "INSERT INTO " + TABLE
-			+ " (id, key_hash, key_start, consumer_id, name, scopes, metadata, created_at, expires_at)"
-			+ " VALUES (:id, :hash, :keyStart, :consumerId, :name, :scopes, CAST(:metadata AS jsonb), :createdAt, :expiresAt)";
+			+ " (id, key_hash, key_start, consumer_id, name, scopes, metadata, created_at, expires_at, rate_limit_rps,"
+			+ " rate_limit_burst, rotated_from) VALUES (:id, :hash, :keyStart, :consumerId, :name, :scopes,"
+			+ " CAST(:metadata AS jsonb), :createdAt, :expiresAt, :rps, :burst, :rotatedFrom)";
+
+	private static final String UPDATE = "UPDATE " + TABLE + " SET name = :name, scopes = :scopes,"
+			+ " metadata = CAST(:metadata AS jsonb), expires_at = :expiresAt, rate_limit_rps = :rps,"
+			+ " rate_limit_burst = :burst, updated_at = :at WHERE id = :id AND revoked_at IS NULL";
+
+	private static final String SET_DISABLED = "UPDATE " + TABLE
+			+ " SET disabled_at = :disabledAt, updated_at = :at WHERE id = :id AND revoked_at IS NULL";
+
+	private static final String EXPIRE_BY = "UPDATE " + TABLE
+			+ " SET expires_at = LEAST(COALESCE(expires_at, :expiresAt), :expiresAt), updated_at = :at WHERE id = :id";
+
+	private static final String REVOKE_ALL = "UPDATE " + TABLE
+			+ " SET revoked_at = :at WHERE consumer_id = :consumerId AND revoked_at IS NULL RETURNING key_hash";
+
+	// One statement per flush, whatever the number of keys.
+	private static final String RECORD_USAGE = "UPDATE " + TABLE + " AS k SET request_count = k.request_count + u.n,"
+			+ " last_used_at = GREATEST(k.last_used_at, u.t)"
+			+ " FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS bigint[]), CAST(:times AS timestamptz[])) AS u(id, n, t)"
+			+ " WHERE k.id = u.id";
 
 	// COALESCE keeps the first revocation time, which makes revoking idempotent.
 	private static final String REVOKE = "UPDATE " + TABLE + " SET revoked_at = COALESCE(revoked_at, :at) WHERE id = :id";
@@ -114,6 +135,8 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 			.bind("createdAt", key.createdAt());
 		spec = bindNullable(spec, "name", key.name(), String.class);
 		spec = bindNullable(spec, "expiresAt", key.expiresAt(), Instant.class);
+		spec = bindRateLimit(spec, key.rateLimit());
+		spec = bindNullable(spec, "rotatedFrom", key.rotatedFrom(), UUID.class);
 		// Auto-commit: the statement has committed when the update count arrives.
 		return spec.fetch()
 			.rowsUpdated()
@@ -126,6 +149,66 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 		return this.client.sql(REVOKE).bind("id", id).bind("at", at).fetch().rowsUpdated().then(findById(id));
 	}
 
+	@Override
+	public Mono<ApiKey> update(ApiKey key, Instant at) {
+		GenericExecuteSpec spec = this.client.sql(UPDATE)
+			.bind("id", key.id())
+			.bind("scopes", key.scopes().toArray(String[]::new))
+			.bind("metadata", this.json.writeValueAsString(key.metadata()))
+			.bind("at", at);
+		spec = bindNullable(spec, "name", key.name(), String.class);
+		spec = bindNullable(spec, "expiresAt", key.expiresAt(), Instant.class);
+		spec = bindRateLimit(spec, key.rateLimit());
+		return spec.fetch().rowsUpdated().filter((rows) -> rows > 0).flatMap((rows) -> findById(key.id()));
+	}
+
+	@Override
+	public Mono<ApiKey> setDisabled(UUID id, @Nullable Instant disabledAt, Instant at) {
+		GenericExecuteSpec spec = this.client.sql(SET_DISABLED).bind("id", id).bind("at", at);
+		spec = bindNullable(spec, "disabledAt", disabledAt, Instant.class);
+		return spec.fetch().rowsUpdated().filter((rows) -> rows > 0).flatMap((rows) -> findById(id));
+	}
+
+	@Override
+	public Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at) {
+		return this.client.sql(EXPIRE_BY)
+			.bind("id", id)
+			.bind("expiresAt", expiresAt)
+			.bind("at", at)
+			.fetch()
+			.rowsUpdated()
+			.filter((rows) -> rows > 0)
+			.flatMap((rows) -> findById(id));
+	}
+
+	@Override
+	public Flux<KeyHash> revokeAll(String consumerId, Instant at) {
+		return this.client.sql(REVOKE_ALL)
+			.bind("consumerId", consumerId)
+			.bind("at", at)
+			.map((row, metadata) -> KeyHash.fromBytes(bytes(row.get("key_hash"))))
+			.all();
+	}
+
+	@Override
+	public Mono<Void> recordUsage(java.util.Collection<KeyUsage> usage) {
+		if (usage.isEmpty()) {
+			return Mono.empty();
+		}
+		return this.client.sql(RECORD_USAGE)
+			.bind("ids", usage.stream().map(KeyUsage::id).toArray(UUID[]::new))
+			.bind("counts", usage.stream().map(KeyUsage::count).toArray(Long[]::new))
+			.bind("times", usage.stream().map(KeyUsage::lastUsedAt).toArray(Instant[]::new))
+			.fetch()
+			.rowsUpdated()
+			.then();
+	}
+
+	private static GenericExecuteSpec bindRateLimit(GenericExecuteSpec spec, @Nullable RateLimit limit) {
+		spec = bindNullable(spec, "rps", (limit != null) ? limit.requestsPerSecond() : null, Integer.class);
+		return bindNullable(spec, "burst", (limit != null) ? limit.burst() : null, Integer.class);
+	}
+
 	private static <T> GenericExecuteSpec bindNullable(GenericExecuteSpec spec, String name, @Nullable T value,
 			Class<T> type) {
 		return (value != null) ? spec.bind(name, value) : spec.bindNull(name, type);
@@ -134,12 +217,18 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	private ApiKey map(Row row, RowMetadata metadata) {
 		String[] scopes = row.get("scopes", String[].class);
 		String metadataJson = row.get("metadata", String.class);
+		Integer rps = row.get("rate_limit_rps", Integer.class);
+		Integer burst = row.get("rate_limit_burst", Integer.class);
+		Long requests = row.get("request_count", Long.class);
 		return new ApiKey(row.get("id", UUID.class), row.get("key_start", String.class),
 				row.get("consumer_id", String.class), row.get("name", String.class),
 				(scopes != null) ? Arrays.asList(scopes) : List.of(),
 				(metadataJson != null) ? this.json.readValue(metadataJson, JSON_OBJECT) : Map.of(),
 				row.get("created_at", Instant.class), row.get("expires_at", Instant.class),
-				row.get("revoked_at", Instant.class), row.get("last_used_at", Instant.class));
+				row.get("revoked_at", Instant.class), row.get("last_used_at", Instant.class),
+				row.get("disabled_at", Instant.class),
+				(rps != null && burst != null) ? new RateLimit(rps, burst) : null, row.get("rotated_from", UUID.class),
+				(requests != null) ? requests : 0);
 	}
 
 }

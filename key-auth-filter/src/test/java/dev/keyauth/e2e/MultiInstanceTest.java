@@ -211,6 +211,21 @@ class MultiInstanceTest {
 	}
 
 	@Test
+	void aKeysRateLimitIsSharedByEveryInstance() {
+		String key = key(a.admin().create(Map.of("consumerId", "limited-" + UUID.randomUUID(), "rateLimit",
+				Map.of("requestsPerSecond", 1, "burst", 4))));
+		long start = System.nanoTime();
+		int allowed = 0;
+		for (int i = 0; i < 8; i++) {
+			allowed += (a.status("/x", key) == 200) ? 1 : 0;
+			allowed += (b.status("/x", key) == 200) ? 1 : 0;
+		}
+		long seconds = (System.nanoTime() - start) / 1_000_000_000 + 1;
+		// One bucket of 4 refilled once per second, shared: two separate buckets would let 8+ pass.
+		assertThat(allowed).isBetween(4, 4 + (int) seconds + 1);
+	}
+
+	@Test
 	void aKeyRevokedOnOneInstanceIsRefusedByTheOtherWithinOneSecond() throws IOException {
 		int rounds = 50;
 		List<Long> delays = new ArrayList<>();

@@ -82,6 +82,31 @@ public class CountingStoreConfiguration {
 			return this.delegate.revoke(id, at);
 		}
 
+		@Override
+		public Mono<ApiKey> update(ApiKey key, Instant at) {
+			return this.delegate.update(key, at);
+		}
+
+		@Override
+		public Mono<ApiKey> setDisabled(UUID id, @Nullable Instant disabledAt, Instant at) {
+			return this.delegate.setDisabled(id, disabledAt, at);
+		}
+
+		@Override
+		public Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at) {
+			return this.delegate.expireBy(id, expiresAt, at);
+		}
+
+		@Override
+		public Flux<KeyHash> revokeAll(String consumerId, Instant at) {
+			return this.delegate.revokeAll(consumerId, at);
+		}
+
+		@Override
+		public Mono<Void> recordUsage(java.util.Collection<dev.keyauth.store.KeyUsage> usage) {
+			return this.delegate.recordUsage(usage);
+		}
+
 	}
 
 }

@@ -1,0 +1,61 @@
+package dev.keyauth.autoconfigure;
+
+import java.util.List;
+
+import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.ratelimit.ApiKeyRateLimitFilter;
+import dev.keyauth.ratelimit.ApiKeyRateLimiter;
+import dev.keyauth.store.RateLimit;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
+import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Per-key rate limits on Spring Cloud Gateway's Redis token-bucket script, when the gateway has
+ * Redis (and so the script) and key authentication is on.
+ */
+@AutoConfiguration(after = KeyAuthAutoConfiguration.class,
+		afterName = "org.springframework.cloud.gateway.config.GatewayRedisAutoConfiguration")
+@ConditionalOnBean(value = { RouteKeyAuthPolicies.class, ReactiveRedisConnectionFactory.class },
+		name = RedisRateLimiter.REDIS_SCRIPT_NAME)
+public final class KeyAuthRateLimitAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyRateLimiter apiKeyRateLimiter(ReactiveRedisConnectionFactory connectionFactory,
+			@Qualifier(RedisRateLimiter.REDIS_SCRIPT_NAME) RedisScript<List<Long>> script, KeyAuthProperties properties,
+			ObjectProvider<MeterRegistry> meterRegistry) {
+		KeyAuthProperties.RateLimiting rateLimit = properties.getRateLimit();
+		MeterRegistry registry = meterRegistry.getIfAvailable();
+		Counter failures = (registry != null) ? Counter.builder("keyauth.ratelimit.redis.failures")
+			.description("Rate-limit checks that could not reach Redis")
+			.register(registry) : null;
+		return new ApiKeyRateLimiter(new ReactiveStringRedisTemplate(connectionFactory), script,
+				properties.getCache().getRedis().getKeyPrefix() + "rl:", rateLimit.getTimeout(), rateLimit.isFailOpen(),
+				(failures != null) ? failures::increment : () -> {
+				});
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	ApiKeyRateLimitFilter apiKeyRateLimitFilter(ApiKeyRateLimiter limiter, RouteKeyAuthPolicies policies,
+			KeyAuthProperties properties) {
+		KeyAuthProperties.RateLimiting rateLimit = properties.getRateLimit();
+		RateLimit defaultLimit = (rateLimit.getDefaultRequestsPerSecond() > 0)
+				? new RateLimit(rateLimit.getDefaultRequestsPerSecond(),
+						Math.max(rateLimit.getDefaultBurst(), rateLimit.getDefaultRequestsPerSecond()))
+				: null;
+		return new ApiKeyRateLimitFilter(limiter, policies, defaultLimit);
+	}
+
+}

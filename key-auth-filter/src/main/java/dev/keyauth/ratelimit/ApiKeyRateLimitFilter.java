@@ -1,0 +1,118 @@
+package dev.keyauth.ratelimit;
+
+import java.nio.charset.StandardCharsets;
+
+import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.filter.RouteKeyAuthPolicy;
+import dev.keyauth.ratelimit.ApiKeyRateLimiter.Decision;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.RateLimit;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * Per-key rate limits, right after authentication: the key's own limit (or the configured
+ * default) over all routes, and the route's limit ({@code keyauth.rate-limit} in its metadata)
+ * per key on that route. Answers 429 with {@code Retry-After} and the gateway's standard
+ * {@code X-RateLimit-*} headers.
+ */
+public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
+
+	/** Immediately after {@link ApiKeyAuthenticationFilter#KEY_AUTH_FILTER_ORDER}. */
+	public static final int RATE_LIMIT_FILTER_ORDER = ApiKeyAuthenticationFilter.KEY_AUTH_FILTER_ORDER + 1;
+
+	private static final byte[] BODY = ("{\"error\":\"rate_limited\",\"message\":\"Too many requests for this API key. "
+			+ "Retry after the time in the Retry-After header.\"}")
+		.getBytes(StandardCharsets.UTF_8);
+
+	private final ApiKeyRateLimiter limiter;
+
+	private final RouteKeyAuthPolicies policies;
+
+	private final @Nullable RateLimit defaultLimit;
+
+	public ApiKeyRateLimitFilter(ApiKeyRateLimiter limiter, RouteKeyAuthPolicies policies,
+			@Nullable RateLimit defaultLimit) {
+		this.limiter = limiter;
+		this.policies = policies;
+		this.defaultLimit = defaultLimit;
+	}
+
+	@Override
+	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+		ApiKey key = exchange.getAttribute(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR);
+		if (key == null) {
+			return chain.filter(exchange);
+		}
+		RateLimit keyLimit = (key.rateLimit() != null) ? key.rateLimit() : this.defaultLimit;
+		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
+		RateLimit routeLimit = policy.rateLimit();
+		if (keyLimit == null && routeLimit == null) {
+			return chain.filter(exchange);
+		}
+		String keyId = key.id().toString();
+		Mono<Decision> decision;
+		if (keyLimit != null && routeLimit != null) {
+			// The route's bucket is only charged for requests the key's own limit let through.
+			decision = this.limiter.consume("key:" + keyId, keyLimit)
+				.flatMap((byKey) -> byKey.allowed()
+						? this.limiter.consume("route:" + routeId(exchange) + ":" + keyId, routeLimit)
+						: Mono.just(byKey));
+		}
+		else if (keyLimit != null) {
+			decision = this.limiter.consume("key:" + keyId, keyLimit);
+		}
+		else {
+			decision = this.limiter.consume("route:" + routeId(exchange) + ":" + keyId, routeLimit);
+		}
+		return decision.flatMap((outcome) -> {
+			addHeaders(exchange.getResponse(), outcome);
+			return outcome.allowed() ? chain.filter(exchange) : refuse(exchange.getResponse());
+		});
+	}
+
+	private static String routeId(ServerWebExchange exchange) {
+		Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+		return (route != null) ? route.getId() : "";
+	}
+
+	private static void addHeaders(ServerHttpResponse response, Decision decision) {
+		if (decision.remaining() < 0) {
+			return;
+		}
+		HttpHeaders headers = response.getHeaders();
+		headers.set(RedisRateLimiter.REMAINING_HEADER, Long.toString(decision.remaining()));
+		headers.set(RedisRateLimiter.REPLENISH_RATE_HEADER, Integer.toString(decision.limit().requestsPerSecond()));
+		headers.set(RedisRateLimiter.BURST_CAPACITY_HEADER, Integer.toString(decision.limit().burst()));
+		headers.set(RedisRateLimiter.REQUESTED_TOKENS_HEADER, "1");
+	}
+
+	private static Mono<Void> refuse(ServerHttpResponse response) {
+		response.setStatusCode(HttpStatus.TOO_MANY_REQUESTS);
+		HttpHeaders headers = response.getHeaders();
+		// The script refills once per second.
+		headers.set(HttpHeaders.RETRY_AFTER, "1");
+		headers.setContentType(MediaType.APPLICATION_JSON);
+		headers.setContentLength(BODY.length);
+		return response.writeWith(Mono.just(response.bufferFactory().wrap(BODY)));
+	}
+
+	@Override
+	public int getOrder() {
+		return RATE_LIMIT_FILTER_ORDER;
+	}
+
+}

@@ -1,0 +1,84 @@
+package dev.keyauth.ratelimit;
+
+import java.time.Duration;
+import java.util.List;
+
+import dev.keyauth.store.RateLimit;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import reactor.core.publisher.Mono;
+
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.data.redis.core.script.RedisScript;
+
+/**
+ * Token buckets in Redis, shared by every gateway instance, run by Spring Cloud Gateway's own
+ * {@code request_rate_limiter.lua} (the {@code redisRequestRateLimiterScript} bean that backs its
+ * {@code RedisRateLimiter}): the same algorithm and Redis layout, with the rate and burst taken
+ * from the key or route instead of the route filter's arguments.
+ * <p>
+ * Failure mode: if Redis fails or is slower than the timeout, the request is allowed when
+ * {@code failOpen} (the default, like the gateway's own limiter: an outage of the counter store
+ * must not become an outage of the API) or refused with 429 otherwise.
+ */
+public class ApiKeyRateLimiter {
+
+	private static final Log logger = LogFactory.getLog(ApiKeyRateLimiter.class);
+
+	private final ReactiveStringRedisTemplate redis;
+
+	private final RedisScript<List<Long>> script;
+
+	private final String keyPrefix;
+
+	private final Duration timeout;
+
+	private final boolean failOpen;
+
+	private final Runnable onRedisFailure;
+
+	public ApiKeyRateLimiter(ReactiveStringRedisTemplate redis, RedisScript<List<Long>> script, String keyPrefix,
+			Duration timeout, boolean failOpen, Runnable onRedisFailure) {
+		this.redis = redis;
+		// The gateway's script bean reads its Lua text from the class path lazily, on first use,
+		// which would be a blocking read on an event-loop thread (and it re-checks the resource on
+		// later calls). Take the same text once, here, at start-up.
+		this.script = RedisScript.of(script.getScriptAsString(), listOfLong());
+		this.keyPrefix = keyPrefix;
+		this.timeout = timeout;
+		this.failOpen = failOpen;
+		this.onRedisFailure = onRedisFailure;
+	}
+
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	private static Class<List<Long>> listOfLong() {
+		return (Class) List.class;
+	}
+
+	/** Takes one token from the bucket {@code bucket}, governed by {@code limit}. */
+	public Mono<Decision> consume(String bucket, RateLimit limit) {
+		// The hash tag keeps both keys of a bucket in one Redis Cluster slot, as the script needs.
+		List<String> keys = List.of(this.keyPrefix + "{" + bucket + "}.tokens",
+				this.keyPrefix + "{" + bucket + "}.timestamp");
+		List<String> args = List.of(Integer.toString(limit.requestsPerSecond()), Integer.toString(limit.burst()), "",
+				"1");
+		return this.redis.execute(this.script, keys, args)
+			.next()
+			.timeout(this.timeout)
+			.map((result) -> new Decision(result.get(0) == 1L, result.get(1), limit))
+			.onErrorResume((ex) -> {
+				this.onRedisFailure.run();
+				logger.debug("Rate limiter could not reach Redis; " + (this.failOpen ? "allowing" : "refusing"), ex);
+				return Mono.just(new Decision(this.failOpen, -1, limit));
+			});
+	}
+
+	/**
+	 * @param allowed whether the request may proceed
+	 * @param remaining tokens left, or -1 when Redis could not be asked
+	 * @param limit the limit that decided
+	 */
+	public record Decision(boolean allowed, long remaining, RateLimit limit) {
+	}
+
+}
