@@ -76,7 +76,7 @@ class GatewayApplicationTest {
 	@Test
 	void loadsTheRoutesOfTheTopLevelRoutesFile() {
 		assertThat(this.routes.getRoutes().map((route) -> route.getId()).collectList().block())
-			.contains("orders", "inventory", "orders-status");
+			.contains("orders-admin", "orders", "inventory", "orders-status");
 	}
 
 	@Test
@@ -94,6 +94,10 @@ class GatewayApplicationTest {
 
 		this.proxy.get().uri("/inventory/widgets").header("X-API-Key", key).exchange().expectStatus().isOk();
 		assertThat(inventory.take().headers().getFirst("X-Consumer-Id")).isEqualTo("acme");
+
+		// routes.yml requires orders:admin under /orders/admin.
+		this.proxy.get().uri("/orders/admin/purge").header("X-API-Key", key).exchange().expectStatus().isForbidden();
+		assertThat(orders.hasReceived()).isFalse();
 
 		admin.revoke((String) created.get("id"));
 		this.proxy.get().uri("/orders/42").header("Authorization", "Bearer " + key).exchange()
