@@ -116,6 +116,21 @@ class DegradedModesTest {
 	}
 
 	@Test
+	void redisDownRateLimitsFailOpenByDefault() {
+		String limited = (String) a.admin()
+			.create(Map.of("consumerId", "limited-" + UUID.randomUUID(), "rateLimit",
+					Map.of("requestsPerSecond", 1, "burst", 1)))
+			.get("key");
+		Instances.sleep(1300);
+		redis.cut();
+		for (int i = 0; i < 5; i++) {
+			assertThat(a.status("/x", limited)).isEqualTo(200);
+		}
+		assertThat(a.bean(io.micrometer.core.instrument.MeterRegistry.class)
+			.counter("keyauth.ratelimit.redis.failures").count()).isGreaterThanOrEqualTo(5);
+	}
+
+	@Test
 	void redisDownARevocationStillReachesTheOtherInstanceWithinTheTrustBound() {
 		Map<String, Object> created = createAndWarm("redis-down-revoke");
 		String key = (String) created.get("key");

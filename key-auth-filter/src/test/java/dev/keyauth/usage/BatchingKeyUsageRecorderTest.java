@@ -1,0 +1,85 @@
+package dev.keyauth.usage;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.KeyUsage;
+import dev.keyauth.test.MutableClock;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+/** Batching rules, with the store's usage write captured; the SQL itself runs in the end-to-end tests. */
+class BatchingKeyUsageRecorderTest {
+
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-11-27T12:00:00Z"));
+
+	private final List<Collection<KeyUsage>> writes = new ArrayList<>();
+
+	private final AtomicBoolean storeDown = new AtomicBoolean();
+
+	private final ApiKeyStore store = mock(ApiKeyStore.class);
+
+	private final BatchingKeyUsageRecorder recorder = new BatchingKeyUsageRecorder(this.store, Duration.ofHours(1),
+			Duration.ofSeconds(1), this.clock);
+
+	BatchingKeyUsageRecorderTest() {
+		when(this.store.recordUsage(any())).thenAnswer((invocation) -> {
+			if (this.storeDown.get()) {
+				return Mono.error(new IllegalStateException("down"));
+			}
+			this.writes.add(List.copyOf(invocation.getArgument(0)));
+			return Mono.empty();
+		});
+	}
+
+	@Test
+	void oneWritePerFlushWithCountsAndTheLatestUse() {
+		UUID a = UUID.randomUUID();
+		UUID b = UUID.randomUUID();
+		this.recorder.record(a);
+		this.clock.advance(Duration.ofSeconds(5));
+		this.recorder.record(a);
+		this.recorder.record(b);
+		this.recorder.flush().block();
+		assertThat(this.writes).hasSize(1);
+		assertThat(this.writes.get(0)).containsExactlyInAnyOrder(
+				new KeyUsage(a, 2, Instant.parse("2026-11-27T12:00:05Z")),
+				new KeyUsage(b, 1, Instant.parse("2026-11-27T12:00:05Z")));
+		this.recorder.flush().block();
+		assertThat(this.writes).as("nothing new, nothing written").hasSize(1);
+	}
+
+	@Test
+	void aFailedFlushKeepsItsCountsForTheNextOne() {
+		UUID a = UUID.randomUUID();
+		this.recorder.record(a);
+		this.storeDown.set(true);
+		this.recorder.flush().block();
+		this.storeDown.set(false);
+		this.recorder.record(a);
+		this.recorder.flush().block();
+		assertThat(this.writes).hasSize(1);
+		assertThat(this.writes.get(0)).extracting(KeyUsage::count).containsExactly(2L);
+	}
+
+	@Test
+	void stoppingFlushesWhatIsPending() {
+		this.recorder.start();
+		this.recorder.record(UUID.randomUUID());
+		this.recorder.stop();
+		assertThat(this.writes).hasSize(1);
+		assertThat(this.recorder.isRunning()).isFalse();
+	}
+
+}
