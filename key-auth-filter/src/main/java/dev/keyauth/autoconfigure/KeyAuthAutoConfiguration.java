@@ -17,7 +17,11 @@ import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.usage.BatchingKeyUsageRecorder;
 import dev.keyauth.usage.KeyUsageRecorder;
 import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.metrics.KeyAuthMetrics;
+import dev.keyauth.metrics.MicrometerKeyAuthMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import dev.keyauth.store.ApiKeyLookup;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -34,6 +38,7 @@ import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfigurat
 import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
+import org.springframework.boot.r2dbc.autoconfigure.R2dbcConnectionDetails;
 import org.springframework.cloud.gateway.config.GatewayAutoConfiguration;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.context.annotation.Bean;
@@ -49,6 +54,7 @@ import org.springframework.util.StringUtils;
  */
 @AutoConfiguration(after = { R2dbcAutoConfiguration.class, JacksonAutoConfiguration.class,
 		DataRedisAutoConfiguration.class, DataRedisReactiveAutoConfiguration.class },
+		afterName = "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
 		before = GatewayAutoConfiguration.class)
 @ConditionalOnClass({ GlobalFilter.class, DatabaseClient.class })
 @ConditionalOnWebApplication(type = Type.REACTIVE)
@@ -131,6 +137,22 @@ public final class KeyAuthAutoConfiguration {
 	}
 
 	@Bean
+	@ConditionalOnBean(ApiKeyStore.class)
+	KeyAuthStartupReport keyAuthStartupReport(ObjectProvider<R2dbcConnectionDetails> connectionDetails,
+			ApiKeyStore store, ObjectProvider<RedisInvalidationBus> bus) {
+		R2dbcConnectionDetails details = connectionDetails.getIfAvailable();
+		return new KeyAuthStartupReport((details != null) ? details.getConnectionFactoryOptions() : null,
+				store.getClass().getName(), bus.getIfAvailable() != null);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	KeyAuthMetrics keyAuthMetrics(ObjectProvider<MeterRegistry> registry) {
+		MeterRegistry meters = registry.getIfAvailable();
+		return (meters != null) ? new MicrometerKeyAuthMetrics(meters) : KeyAuthMetrics.NONE;
+	}
+
+	@Bean
 	@ConditionalOnMissingBean
 	RouteKeyAuthPolicies routeKeyAuthPolicies() {
 		return new RouteKeyAuthPolicies();
@@ -151,7 +173,7 @@ public final class KeyAuthAutoConfiguration {
 	ApiKeyAuthenticationFilter apiKeyAuthenticationFilter(RouteKeyAuthPolicies policies,
 			ApiKeyCredentialConverter credentialConverter, ObjectProvider<ApiKeyAuthenticator> authenticator,
 			KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders, KeyAuthProperties properties,
-			ObjectProvider<KeyUsageRecorder> usage, ObjectProvider<Clock> clock) {
+			ObjectProvider<KeyUsageRecorder> usage, ObjectProvider<Clock> clock, KeyAuthMetrics metrics) {
 		// Fail closed: a gateway that has the plugin but nothing to check keys against must not
 		// start and quietly forward every request unauthenticated.
 		ApiKeyAuthenticator available = authenticator.getIfAvailable(() -> {
@@ -164,7 +186,7 @@ public final class KeyAuthAutoConfiguration {
 				properties.getExpiryWarning().getWindow(),
 				StringUtils.hasText(expiryHeader) ? expiryHeader : null, clock.getIfAvailable(Clock::systemUTC));
 		return new ApiKeyAuthenticationFilter(policies, credentialConverter, available, failureHandler, identityHeaders,
-				options, usage.getIfAvailable(() -> KeyUsageRecorder.NONE));
+				options, usage.getIfAvailable(() -> KeyUsageRecorder.NONE), metrics);
 	}
 
 }

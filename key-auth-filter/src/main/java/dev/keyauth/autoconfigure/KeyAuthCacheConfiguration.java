@@ -11,6 +11,7 @@ import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
 import dev.keyauth.cache.TieredApiKeyLookup;
 import dev.keyauth.key.KeyHash;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
@@ -41,23 +42,27 @@ class KeyAuthCacheConfiguration {
 	@ConditionalOnMissingBean(ApiKeyLookup.class)
 	@ConditionalOnBean(ApiKeyStore.class)
 	TieredApiKeyLookup apiKeyLookup(ApiKeyStore store, ObjectProvider<RedisKeyCache> redis, KeyAuthProperties properties,
-			ObjectProvider<Clock> clock) {
+			ObjectProvider<Clock> clock, KeyAuthMetrics metrics) {
 		KeyAuthProperties.Cache cache = properties.getCache();
 		CachePolicy policy = new CachePolicy(cache.getLocal().getTtl(), cache.getNegativeTtl(),
 				cache.getRedis().getTtl(), cache.getInvalidation().getUnconfirmedTrust(), cache.getStaleIfError(),
 				Duration.ofSeconds(1));
 		Duration storeTimeout = properties.getStore().getTimeout();
-		return new TieredApiKeyLookup(store::findByHash, cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0,
-				redis.getIfAvailable(), policy, clock.getIfAvailable(Clock::systemUTC), storeTimeout,
-				breaker("keyauth-store", storeTimeout));
+		TieredApiKeyLookup lookup = new TieredApiKeyLookup(store::findByHash,
+				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redis.getIfAvailable(), policy,
+				clock.getIfAvailable(Clock::systemUTC), storeTimeout, breaker("keyauth-store", storeTimeout));
+		lookup.setMetrics(metrics);
+		return lookup;
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
 	ApiKeyChangeListener apiKeyChangeListener(ObjectProvider<LocalCacheEvictions> local,
-			ObjectProvider<RedisKeyCache> redis, ObjectProvider<InvalidationBus> bus, KeyAuthProperties properties) {
+			ObjectProvider<RedisKeyCache> redis, ObjectProvider<InvalidationBus> bus, KeyAuthProperties properties,
+			KeyAuthMetrics metrics) {
 		return new CacheInvalidator(local.getIfAvailable(() -> NO_LOCAL_CACHE), redis.getIfAvailable(),
-				bus.getIfAvailable(() -> InvalidationBus.LOCAL), properties.getCache().getInvalidation().getRepeatAfter());
+				bus.getIfAvailable(() -> InvalidationBus.LOCAL), properties.getCache().getInvalidation().getRepeatAfter(),
+				metrics);
 	}
 
 	private static final LocalCacheEvictions NO_LOCAL_CACHE = new LocalCacheEvictions() {
@@ -112,7 +117,8 @@ class KeyAuthCacheConfiguration {
 		@Bean
 		@ConditionalOnMissingBean(InvalidationBus.class)
 		RedisInvalidationBus keyAuthInvalidationBus(ReactiveRedisConnectionFactory connectionFactory,
-				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, ObjectProvider<Clock> clock) {
+				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, ObjectProvider<Clock> clock,
+				KeyAuthMetrics metrics) {
 			KeyAuthProperties.Cache cache = properties.getCache();
 			TieredApiKeyLookup tiered = lookup.getIfAvailable();
 			RedisInvalidationBus bus = new RedisInvalidationBus(connectionFactory,
@@ -123,6 +129,7 @@ class KeyAuthCacheConfiguration {
 			if (tiered != null) {
 				tiered.setInvalidationBus(bus);
 			}
+			bus.setMetrics(metrics);
 			return bus;
 		}
 

@@ -3,6 +3,7 @@ package dev.keyauth.autoconfigure;
 import java.util.List;
 
 import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.ratelimit.ApiKeyRateLimitFilter;
 import dev.keyauth.ratelimit.ApiKeyRateLimiter;
 import dev.keyauth.store.RateLimit;
@@ -26,7 +27,7 @@ import org.springframework.data.redis.core.script.RedisScript;
  */
 @AutoConfiguration(after = KeyAuthAutoConfiguration.class,
 		afterName = "org.springframework.cloud.gateway.config.GatewayRedisAutoConfiguration")
-@ConditionalOnBean(value = { RouteKeyAuthPolicies.class, ReactiveRedisConnectionFactory.class },
+@ConditionalOnBean(value = { RouteKeyAuthPolicies.class, KeyAuthMetrics.class, ReactiveRedisConnectionFactory.class },
 		name = RedisRateLimiter.REDIS_SCRIPT_NAME)
 public final class KeyAuthRateLimitAutoConfiguration {
 
@@ -49,13 +50,13 @@ public final class KeyAuthRateLimitAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ApiKeyRateLimitFilter apiKeyRateLimitFilter(ApiKeyRateLimiter limiter, RouteKeyAuthPolicies policies,
-			KeyAuthProperties properties) {
+			KeyAuthProperties properties, KeyAuthMetrics metrics) {
 		KeyAuthProperties.RateLimiting rateLimit = properties.getRateLimit();
 		RateLimit defaultLimit = (rateLimit.getDefaultRequestsPerSecond() > 0)
 				? new RateLimit(rateLimit.getDefaultRequestsPerSecond(),
 						Math.max(rateLimit.getDefaultBurst(), rateLimit.getDefaultRequestsPerSecond()))
 				: null;
-		return new ApiKeyRateLimitFilter(limiter, policies, defaultLimit);
+		return new ApiKeyRateLimitFilter(limiter, policies, defaultLimit, metrics);
 	}
 
 }

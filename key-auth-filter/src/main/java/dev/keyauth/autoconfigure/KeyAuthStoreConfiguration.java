@@ -49,7 +49,8 @@ class KeyAuthStoreConfiguration {
 		migration.ifAvailable((ignored) -> {
 		});
 		return new R2dbcApiKeyStore(databaseClient.getIfAvailable(() -> DatabaseClient.create(connectionFactory)),
-				jsonMapper.getIfAvailable(JsonMapper::new));
+				jsonMapper.getIfAvailable(JsonMapper::new),
+				R2dbcApiKeyStore.Dialect.of(connectionFactory.getMetadata().getName()));
 	}
 
 }

@@ -3,6 +3,7 @@ package dev.keyauth.cache;
 import java.time.Duration;
 
 import dev.keyauth.key.KeyHash;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.store.ApiKeyChangeListener;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -35,12 +36,15 @@ public class CacheInvalidator implements ApiKeyChangeListener {
 
 	private final Duration repeatAfter;
 
+	private final KeyAuthMetrics metrics;
+
 	public CacheInvalidator(LocalCacheEvictions local, @Nullable RedisKeyCache redis, InvalidationBus bus,
-			Duration repeatAfter) {
+			Duration repeatAfter, KeyAuthMetrics metrics) {
 		this.local = local;
 		this.redis = redis;
 		this.bus = bus;
 		this.repeatAfter = repeatAfter;
+		this.metrics = metrics;
 	}
 
 	@Override
@@ -58,7 +62,8 @@ public class CacheInvalidator implements ApiKeyChangeListener {
 
 	private Mono<Void> shared(KeyHash hash) {
 		Mono<Void> delete = (this.redis != null) ? this.redis.delete(hash) : Mono.empty();
-		return delete.then(Mono.defer(() -> this.bus.publish(hash)));
+		return delete.then(Mono.defer(() -> this.bus.publish(hash)))
+			.doOnSuccess((done) -> this.metrics.invalidationSent());
 	}
 
 	private void repeatLater(KeyHash hash) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.UUID;
 
 import dev.keyauth.key.KeyHash;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import reactor.core.Disposable;
@@ -64,6 +65,17 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	private volatile boolean started;
 
 	private volatile boolean subscriptionHealthy = true;
+
+	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
+
+	public void setMetrics(KeyAuthMetrics metrics) {
+		this.metrics = metrics;
+	}
+
+	/** Whether the last heartbeat arrived recently: the subscription delivers. */
+	public boolean isConfirmed(long nowMillis) {
+		return nowMillis - this.confirmedThrough <= 3 * this.heartbeatInterval.toMillis() + 500;
+	}
 
 	/**
 	 * @param channel the channel every instance publishes invalidations to
@@ -137,6 +149,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		}
 		try {
 			this.evictions.evict(KeyHash.fromHex(message.getMessage()));
+			this.metrics.invalidationReceived();
 		}
 		catch (IllegalArgumentException ex) {
 			logger.debug("Ignoring a malformed invalidation message on " + this.channel);

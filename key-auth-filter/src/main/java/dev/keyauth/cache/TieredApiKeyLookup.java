@@ -10,6 +10,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import dev.keyauth.key.KeyHash;
+import dev.keyauth.metrics.KeyAuthMetrics;
+import dev.keyauth.metrics.KeyAuthMetrics.Tier;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -54,6 +56,8 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private final CircuitBreaker storeBreaker;
 
+	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
+
 	// When each key was last evicted (System.nanoTime): a load that an eviction of its key
 	// overtook does not write its answer to Redis, because the answer may predate the change.
 	private final Cache<KeyHash, Long> recentEvictions = Caffeine.newBuilder()
@@ -87,6 +91,10 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			.buildAsync() : null;
 	}
 
+	public void setMetrics(KeyAuthMetrics metrics) {
+		this.metrics = metrics;
+	}
+
 	/** The bus whose confirmations decide how long local entries are trusted. */
 	public void setInvalidationBus(InvalidationBus bus) {
 		this.bus = bus;
@@ -103,6 +111,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 		if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
 			CachedLookup cached = present.join();
 			if (isTrusted(cached, now)) {
+				this.metrics.cache(Tier.LOCAL, true);
 				return cached.asMono();
 			}
 			// Too old to use as is: drop it (only if nobody replaced it meanwhile) and reload; the
@@ -110,6 +119,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			this.local.asMap().remove(hash, present);
 			stale = cached;
 		}
+		this.metrics.cache(Tier.LOCAL, false);
 		CachedLookup fallback = stale;
 		CompletableFuture<CachedLookup> loading = this.local.get(hash,
 				(key, executor) -> load(key, fallback, now).toFuture());
@@ -132,15 +142,20 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private Mono<CachedLookup> load(KeyHash hash, @Nullable CachedLookup stale, long now) {
 		long startedAt = System.nanoTime();
-		Mono<CachedLookup> fromRedis = (this.redis != null)
-				? this.redis.get(hash, now).map((hit) -> hit.received(now, checkAfter(hit, now))) : Mono.empty();
+		Mono<CachedLookup> fromRedis = (this.redis != null) ? this.redis.get(hash, now)
+			.map((hit) -> hit.received(now, checkAfter(hit, now)))
+			.doOnNext((hit) -> this.metrics.cache(Tier.REDIS, true))
+			.switchIfEmpty(Mono.fromRunnable(() -> this.metrics.cache(Tier.REDIS, false))) : Mono.empty();
 		return fromRedis.switchIfEmpty(Mono.defer(() -> loadFromStore(hash, startedAt)))
 			.onErrorResume((ex) -> serveStale(stale, ex));
 	}
 
 	private Mono<CachedLookup> loadFromStore(KeyHash hash, long startedAt) {
+		long queryStart = System.nanoTime();
 		return this.store.findByHash(hash)
 			.timeout(this.storeTimeout)
+			.doOnSuccess((key) -> this.metrics.storeLookup(System.nanoTime() - queryStart, true))
+			.doOnError((ex) -> this.metrics.storeLookup(System.nanoTime() - queryStart, false))
 			.transformDeferred(CircuitBreakerOperator.of(this.storeBreaker))
 			.map((key) -> answer(key))
 			.switchIfEmpty(Mono.fromSupplier(() -> answer(null)))

@@ -7,10 +7,15 @@ import java.util.List;
 
 import dev.keyauth.authentication.ApiKeyAuthenticator;
 import dev.keyauth.authentication.InsufficientScopeException;
+import dev.keyauth.authentication.KeyAuthUnavailableException;
 import dev.keyauth.authentication.KeyAuthenticationException;
 import dev.keyauth.authentication.MissingApiKeyException;
+import dev.keyauth.metrics.KeyAuthMetrics;
+import dev.keyauth.metrics.KeyAuthMetrics.Outcome;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.usage.KeyUsageRecorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SynchronousSink;
 
@@ -50,6 +55,8 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	/** Exchange attribute holding the route's {@link RouteKeyAuthPolicy}. */
 	public static final String KEY_AUTH_POLICY_ATTR = ApiKeyAuthenticationFilter.class.getName() + ".policy";
 
+	private static final Logger logger = LoggerFactory.getLogger(ApiKeyAuthenticationFilter.class);
+
 	private static final Mono<ServerWebExchange> MISSING = Mono.error(MissingApiKeyException.INSTANCE);
 
 	private final RouteKeyAuthPolicies policies;
@@ -66,15 +73,18 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 
 	private final KeyUsageRecorder usage;
 
+	private final KeyAuthMetrics metrics;
+
 	public ApiKeyAuthenticationFilter(ApiKeyCredentialConverter credentialConverter, ApiKeyAuthenticator authenticator,
 			KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders) {
 		this(new RouteKeyAuthPolicies(), credentialConverter, authenticator, failureHandler, identityHeaders,
-				Options.DEFAULTS, KeyUsageRecorder.NONE);
+				Options.DEFAULTS, KeyUsageRecorder.NONE, KeyAuthMetrics.NONE);
 	}
 
 	public ApiKeyAuthenticationFilter(RouteKeyAuthPolicies policies, ApiKeyCredentialConverter credentialConverter,
 			ApiKeyAuthenticator authenticator, KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders,
-			Options options, KeyUsageRecorder usage) {
+			Options options, KeyUsageRecorder usage, KeyAuthMetrics metrics) {
+		this.metrics = metrics;
 		this.policies = policies;
 		this.credentialConverter = credentialConverter;
 		this.authenticator = authenticator;
@@ -91,15 +101,47 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 			return chain.filter(this.identityHeaders.withoutSpoofedIdentity(exchange));
 		}
 		exchange.getAttributes().put(KEY_AUTH_POLICY_ATTR, policy);
+		long start = System.nanoTime();
 		// Errors from the chain itself are not caught here: onErrorResume sits before flatMap.
 		return this.credentialConverter.convert(exchange)
 			.flatMap((credential) -> this.authenticator.authenticate(credential.key())
 				.handle((ApiKey key, SynchronousSink<ApiKey> sink) -> requireScopes(policy.requiredScopes(), key, sink))
 				.map((key) -> authenticated(exchange, credential, key)))
 			.switchIfEmpty(Mono.defer(() -> anonymousOrMissing(exchange, policy)))
-			.onErrorResume(KeyAuthenticationException.class,
-					(failure) -> this.failureHandler.onAuthenticationFailure(exchange, failure).then(Mono.empty()))
+			.doOnNext((forwarded) -> this.metrics.authentication(
+					forwarded.getAttributes().containsKey(AUTHENTICATED_API_KEY_ATTR) ? Outcome.VALID : Outcome.ANONYMOUS,
+					System.nanoTime() - start))
+			.onErrorResume(KeyAuthenticationException.class, (failure) -> {
+				this.metrics.authentication(outcomeOf(failure), System.nanoTime() - start);
+				logRefusal(exchange, failure);
+				return this.failureHandler.onAuthenticationFailure(exchange, failure).then(Mono.empty());
+			})
 			.flatMap(chain::filter);
+	}
+
+	private static Outcome outcomeOf(KeyAuthenticationException failure) {
+		if (failure instanceof MissingApiKeyException) {
+			return Outcome.MISSING;
+		}
+		if (failure instanceof InsufficientScopeException) {
+			return Outcome.FORBIDDEN;
+		}
+		return (failure instanceof KeyAuthUnavailableException) ? Outcome.UNAVAILABLE : Outcome.INVALID;
+	}
+
+	private static void logRefusal(ServerWebExchange exchange, KeyAuthenticationException failure) {
+		if (logger.isDebugEnabled()) {
+			logger.atDebug()
+				.addKeyValue("keyauth.outcome", outcomeOf(failure).tag())
+				.addKeyValue("keyauth.route", routeId(exchange))
+				.log("API key request refused: {}", outcomeOf(failure).tag());
+		}
+	}
+
+	private static String routeId(ServerWebExchange exchange) {
+		org.springframework.cloud.gateway.route.Route route = exchange
+			.getAttribute(org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+		return (route != null) ? route.getId() : "";
 	}
 
 	private static void requireScopes(List<String> required, ApiKey key, SynchronousSink<ApiKey> sink) {
@@ -127,6 +169,14 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 		ServerWebExchange forwarded = this.identityHeaders.authenticated(exchange, credential, key);
 		forwarded.getAttributes().put(AUTHENTICATED_API_KEY_ATTR, key);
 		this.usage.record(key.id());
+		if (logger.isDebugEnabled()) {
+			// The key's id and consumer, never the key: structured logs get them as fields.
+			logger.atDebug()
+				.addKeyValue("keyauth.key_id", key.id())
+				.addKeyValue("keyauth.consumer_id", key.consumerId())
+				.addKeyValue("keyauth.route", routeId(exchange))
+				.log("API key authenticated");
+		}
 		Instant expiresAt = key.expiresAt();
 		if (expiresAt != null && this.options.expiryWarningHeader() != null
 				&& expiresAt.isBefore(this.options.clock().instant().plus(this.options.expiryWarning()))) {

@@ -5,9 +5,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.encoder.EncoderBase;
+import org.springframework.boot.logging.logback.StructuredLogEncoder;
 
 /**
  * A Logback encoder that masks API keys in whatever another encoder writes: a pattern layout,
@@ -21,7 +23,9 @@ import ch.qos.logback.core.encoder.EncoderBase;
  * &lt;/encoder&gt;
  * </pre>
  *
- * or include {@code dev/keyauth/logging/masked-console-appender.xml}.
+ * or give it a {@code <pattern>} or a {@code <structuredFormat>} instead of the nested encoder,
+ * or include {@code dev/keyauth/logging/masked-console-appender.xml}, which follows Spring
+ * Boot's {@code logging.structured.format.console} setting.
  */
 public class ApiKeyMaskingEncoder extends EncoderBase<ILoggingEvent> {
 
@@ -30,6 +34,25 @@ public class ApiKeyMaskingEncoder extends EncoderBase<ILoggingEvent> {
 	private Charset charset = StandardCharsets.UTF_8;
 
 	private KeyMasker masker = new KeyMasker(List.of(dev.keyauth.key.ApiKeyFormat.DEFAULT_PREFIX));
+
+	private String pattern;
+
+	private String structuredFormat;
+
+	/**
+	 * Without a nested encoder: the layout pattern of a plain-text encoder.
+	 */
+	public void setPattern(String pattern) {
+		this.pattern = pattern;
+	}
+
+	/**
+	 * Without a nested encoder: Spring Boot's structured format ({@code ecs}, {@code logstash},
+	 * {@code gelf}); when set, lines are JSON instead of the pattern. Empty for plain text.
+	 */
+	public void setStructuredFormat(String structuredFormat) {
+		this.structuredFormat = structuredFormat;
+	}
 
 	/** The encoder whose output is masked. */
 	public void setEncoder(Encoder<ILoggingEvent> encoder) {
@@ -50,13 +73,34 @@ public class ApiKeyMaskingEncoder extends EncoderBase<ILoggingEvent> {
 	@Override
 	public void start() {
 		if (this.encoder == null) {
-			addError("ApiKeyMaskingEncoder needs a nested <encoder>");
+			this.encoder = defaultEncoder();
+		}
+		if (this.encoder == null) {
+			addError("ApiKeyMaskingEncoder needs a nested <encoder>, a <pattern> or a <structuredFormat>");
 			return;
 		}
 		if (!this.encoder.isStarted()) {
 			this.encoder.start();
 		}
 		super.start();
+	}
+
+	private Encoder<ILoggingEvent> defaultEncoder() {
+		if (this.structuredFormat != null && !this.structuredFormat.isBlank()) {
+			StructuredLogEncoder structured = new StructuredLogEncoder();
+			structured.setContext(getContext());
+			structured.setFormat(this.structuredFormat.strip());
+			structured.setCharset(this.charset);
+			return structured;
+		}
+		if (this.pattern != null) {
+			PatternLayoutEncoder plain = new PatternLayoutEncoder();
+			plain.setContext(getContext());
+			plain.setPattern(this.pattern);
+			plain.setCharset(this.charset);
+			return plain;
+		}
+		return null;
 	}
 
 	@Override

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
 import dev.keyauth.filter.RouteKeyAuthPolicy;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.ratelimit.ApiKeyRateLimiter.Decision;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.RateLimit;
@@ -44,11 +45,14 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 
 	private final @Nullable RateLimit defaultLimit;
 
+	private final KeyAuthMetrics metrics;
+
 	public ApiKeyRateLimitFilter(ApiKeyRateLimiter limiter, RouteKeyAuthPolicies policies,
-			@Nullable RateLimit defaultLimit) {
+			@Nullable RateLimit defaultLimit, KeyAuthMetrics metrics) {
 		this.limiter = limiter;
 		this.policies = policies;
 		this.defaultLimit = defaultLimit;
+		this.metrics = metrics;
 	}
 
 	@Override
@@ -80,7 +84,11 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 		}
 		return decision.flatMap((outcome) -> {
 			addHeaders(exchange.getResponse(), outcome);
-			return outcome.allowed() ? chain.filter(exchange) : refuse(exchange.getResponse());
+			if (outcome.allowed()) {
+				return chain.filter(exchange);
+			}
+			this.metrics.rateLimited();
+			return refuse(exchange.getResponse());
 		});
 	}
 

@@ -13,6 +13,7 @@ import io.r2dbc.spi.RowMetadata;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -21,7 +22,8 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 
 /**
- * {@link ApiKeyStore} on PostgreSQL through R2DBC: non-blocking from socket to row.
+ * {@link ApiKeyStore} through R2DBC: on PostgreSQL, non-blocking from socket to row; on the
+ * embedded H2 store (single instance, trial use), on a bounded elastic thread.
  * <p>
  * Failure mode: when PostgreSQL is down or slow, every method signals an error (the driver's, or
  * the caller's timeout); nothing here retries or falls back, so callers can tell "unknown key"
@@ -31,29 +33,28 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 
 	static final String TABLE = "keyauth_api_keys";
 
-	private static final String COLUMNS = "id, key_start, consumer_id, name, scopes, CAST(metadata AS text) AS metadata, "
-			+ "created_at, expires_at, revoked_at, last_used_at, disabled_at, rate_limit_rps, rate_limit_burst, "
-			+ "rotated_from, request_count";
+	private static final String COLUMNS = "id, key_start, consumer_id, name, scopes, %s, created_at, expires_at,"
+			+ " revoked_at, last_used_at, disabled_at, rate_limit_rps, rate_limit_burst, rotated_from, request_count";
 
-	private static final String FIND_BY_HASH = "SELECT " + COLUMNS + " FROM " + TABLE + " WHERE key_hash = :hash";
+	private static final String FIND_BY_HASH = "SELECT %s FROM " + TABLE + " WHERE key_hash = :hash";
 
-	private static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM " + TABLE + " WHERE id = :id";
+	private static final String FIND_BY_ID = "SELECT %s FROM " + TABLE + " WHERE id = :id";
 
 	private static final String FIND_HASH_BY_ID = "SELECT key_hash FROM " + TABLE + " WHERE id = :id";
 
-	private static final String FIND_PAGE = "SELECT " + COLUMNS + " FROM " + TABLE
+	private static final String FIND_PAGE = "SELECT %s FROM " + TABLE
 			+ " ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset";
 
-	private static final String FIND_PAGE_FOR_CONSUMER = "SELECT " + COLUMNS + " FROM " + TABLE
+	private static final String FIND_PAGE_FOR_CONSUMER = "SELECT %s FROM " + TABLE
 			+ " WHERE consumer_id = :consumerId ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset";
 
 	private static final String INSERT = "INSERT INTO " + TABLE
 			+ " (id, key_hash, key_start, consumer_id, name, scopes, metadata, created_at, expires_at, rate_limit_rps,"
 			+ " rate_limit_burst, rotated_from) VALUES (:id, :hash, :keyStart, :consumerId, :name, :scopes,"
-			+ " CAST(:metadata AS jsonb), :createdAt, :expiresAt, :rps, :burst, :rotatedFrom)";
+			+ " %s, :createdAt, :expiresAt, :rps, :burst, :rotatedFrom)";
 
 	private static final String UPDATE = "UPDATE " + TABLE + " SET name = :name, scopes = :scopes,"
-			+ " metadata = CAST(:metadata AS jsonb), expires_at = :expiresAt, rate_limit_rps = :rps,"
+			+ " metadata = %s, expires_at = :expiresAt, rate_limit_rps = :rps,"
 			+ " rate_limit_burst = :burst, updated_at = :at WHERE id = :id AND revoked_at IS NULL";
 
 	private static final String SET_DISABLED = "UPDATE " + TABLE
@@ -62,17 +63,29 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	private static final String EXPIRE_BY = "UPDATE " + TABLE
 			+ " SET expires_at = LEAST(COALESCE(expires_at, :expiresAt), :expiresAt), updated_at = :at WHERE id = :id";
 
-	private static final String REVOKE_ALL = "UPDATE " + TABLE
+	private static final String REVOKE_ALL_RETURNING = "UPDATE " + TABLE
 			+ " SET revoked_at = :at WHERE consumer_id = :consumerId AND revoked_at IS NULL RETURNING key_hash";
 
+	private static final String UNREVOKED_HASHES_OF_CONSUMER = "SELECT key_hash FROM " + TABLE
+			+ " WHERE consumer_id = :consumerId AND revoked_at IS NULL";
+
+	private static final String REVOKE_BY_HASH = "UPDATE " + TABLE
+			+ " SET revoked_at = :at WHERE key_hash = :hash AND revoked_at IS NULL";
+
 	// One statement per flush, whatever the number of keys.
-	private static final String RECORD_USAGE = "UPDATE " + TABLE + " AS k SET request_count = k.request_count + u.n,"
+	private static final String RECORD_USAGE_BATCH = "UPDATE " + TABLE + " AS k SET request_count = k.request_count + u.n,"
 			+ " last_used_at = GREATEST(k.last_used_at, u.t)"
 			+ " FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS bigint[]), CAST(:times AS timestamptz[])) AS u(id, n, t)"
 			+ " WHERE k.id = u.id";
 
+	private static final String RECORD_USAGE_ONE = "UPDATE " + TABLE + " SET request_count = request_count + :n,"
+			+ " last_used_at = GREATEST(COALESCE(last_used_at, :t), :t) WHERE id = :id";
+
 	// COALESCE keeps the first revocation time, which makes revoking idempotent.
 	private static final String REVOKE = "UPDATE " + TABLE + " SET revoked_at = COALESCE(revoked_at, :at) WHERE id = :id";
+
+	private static final TypeReference<List<String>> JSON_STRINGS = new TypeReference<>() {
+	};
 
 	private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {
 	};
@@ -81,29 +94,116 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 
 	private final JsonMapper json;
 
+	private final Dialect dialect;
+
+	private final String findByHash;
+
+	private final String findById;
+
+	private final String findPage;
+
+	private final String findPageForConsumer;
+
+	private final String insert;
+
+	private final String update;
+
 	private final BiFunction<Row, RowMetadata, ApiKey> mapper = this::map;
 
 	public R2dbcApiKeyStore(DatabaseClient client, JsonMapper json) {
+		this(client, json, Dialect.POSTGRESQL);
+	}
+
+	public R2dbcApiKeyStore(DatabaseClient client, JsonMapper json, Dialect dialect) {
 		this.client = client;
 		this.json = json;
+		this.dialect = dialect;
+		String columns = COLUMNS.formatted(dialect.metadataColumn);
+		this.findByHash = FIND_BY_HASH.formatted(columns);
+		this.findById = FIND_BY_ID.formatted(columns);
+		this.findPage = FIND_PAGE.formatted(columns);
+		this.findPageForConsumer = FIND_PAGE_FOR_CONSUMER.formatted(columns);
+		this.insert = INSERT.formatted(dialect.jsonParameter);
+		this.update = UPDATE.formatted(dialect.jsonParameter);
+	}
+
+	/**
+	 * The SQL a database needs. PostgreSQL keeps scopes as {@code text[]} and metadata as
+	 * {@code jsonb}; the embedded H2 store keeps both as JSON text.
+	 */
+	public enum Dialect {
+
+		POSTGRESQL("CAST(metadata AS text) AS metadata", "CAST(:metadata AS jsonb)", false),
+
+		/**
+		 * H2 runs inside the JVM: r2dbc-h2 executes its (file) I/O on the subscribing thread, so
+		 * every statement is moved off the event loop to the bounded elastic scheduler.
+		 */
+		H2("metadata", ":metadata", true);
+
+		final String metadataColumn;
+
+		final String jsonParameter;
+
+		final boolean blocking;
+
+		Dialect(String metadataColumn, String jsonParameter, boolean blocking) {
+			this.metadataColumn = metadataColumn;
+			this.jsonParameter = jsonParameter;
+			this.blocking = blocking;
+		}
+
+		/** The dialect for a connection factory's database product name. */
+		public static Dialect of(String databaseProductName) {
+			if (databaseProductName.toLowerCase(java.util.Locale.ROOT).contains("h2")) {
+				return H2;
+			}
+			if (databaseProductName.toLowerCase(java.util.Locale.ROOT).contains("postgres")) {
+				return POSTGRESQL;
+			}
+			throw new IllegalStateException("API keys can be stored in PostgreSQL or H2, not " + databaseProductName);
+		}
+
+	}
+
+	private <T> Mono<T> run(Mono<T> statement) {
+		return this.dialect.blocking ? statement.subscribeOn(Schedulers.boundedElastic()) : statement;
+	}
+
+	private <T> Flux<T> run(Flux<T> statement) {
+		return this.dialect.blocking ? statement.subscribeOn(Schedulers.boundedElastic()) : statement;
+	}
+
+	private GenericExecuteSpec bindScopes(GenericExecuteSpec spec, List<String> scopes) {
+		return (this.dialect == Dialect.H2) ? spec.bind("scopes", this.json.writeValueAsString(scopes))
+				: spec.bind("scopes", scopes.toArray(String[]::new));
+	}
+
+	private List<String> readScopes(Row row) {
+		if (this.dialect == Dialect.H2) {
+			String text = row.get("scopes", String.class);
+			return (text != null) ? this.json.readValue(text, JSON_STRINGS) : List.of();
+		}
+		String[] scopes = row.get("scopes", String[].class);
+		return (scopes != null) ? Arrays.asList(scopes) : List.of();
 	}
 
 	@Override
 	public Mono<ApiKey> findByHash(KeyHash hash) {
-		return this.client.sql(FIND_BY_HASH).bind("hash", hash.toBytes()).map(this.mapper).one();
+		return run(this.client.sql(this.findByHash).bind("hash", hash.toBytes()).map(this.mapper).one());
 	}
 
 	@Override
 	public Mono<ApiKey> findById(UUID id) {
-		return this.client.sql(FIND_BY_ID).bind("id", id).map(this.mapper).one();
+		return run(this.client.sql(this.findById).bind("id", id).map(this.mapper).one());
 	}
 
 	@Override
 	public Mono<KeyHash> findHashById(UUID id) {
-		return this.client.sql(FIND_HASH_BY_ID)
+		return run(this.client.sql(FIND_HASH_BY_ID)
 			.bind("id", id)
 			.map((row, metadata) -> KeyHash.fromBytes(bytes(row.get("key_hash"))))
-			.one();
+			.one());
 	}
 
 	private static byte[] bytes(Object value) {
@@ -118,76 +218,90 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	@Override
 	public Flux<ApiKey> find(@Nullable String consumerId, long offset, int limit) {
 		GenericExecuteSpec spec = (consumerId != null)
-				? this.client.sql(FIND_PAGE_FOR_CONSUMER).bind("consumerId", consumerId)
-				: this.client.sql(FIND_PAGE);
-		return spec.bind("limit", limit).bind("offset", offset).map(this.mapper).all();
+				? this.client.sql(this.findPageForConsumer).bind("consumerId", consumerId)
+				: this.client.sql(this.findPage);
+		return run(spec.bind("limit", limit).bind("offset", offset).map(this.mapper).all());
 	}
 
 	@Override
 	public Mono<ApiKey> create(NewApiKey key) {
-		GenericExecuteSpec spec = this.client.sql(INSERT)
+		GenericExecuteSpec spec = this.client.sql(this.insert)
 			.bind("id", key.id())
 			.bind("hash", key.hash().toBytes())
 			.bind("keyStart", key.keyStart())
 			.bind("consumerId", key.consumerId())
-			.bind("scopes", key.scopes().toArray(String[]::new))
 			.bind("metadata", this.json.writeValueAsString(key.metadata()))
 			.bind("createdAt", key.createdAt());
 		spec = bindNullable(spec, "name", key.name(), String.class);
 		spec = bindNullable(spec, "expiresAt", key.expiresAt(), Instant.class);
 		spec = bindRateLimit(spec, key.rateLimit());
 		spec = bindNullable(spec, "rotatedFrom", key.rotatedFrom(), UUID.class);
+		spec = bindScopes(spec, key.scopes());
 		// Auto-commit: the statement has committed when the update count arrives.
-		return spec.fetch()
+		return run(spec.fetch()
 			.rowsUpdated()
 			.onErrorMap(DataIntegrityViolationException.class, DuplicateKeyHashException::new)
-			.thenReturn(key.toApiKey());
+			.thenReturn(key.toApiKey()));
 	}
 
 	@Override
 	public Mono<ApiKey> revoke(UUID id, Instant at) {
-		return this.client.sql(REVOKE).bind("id", id).bind("at", at).fetch().rowsUpdated().then(findById(id));
+		return run(this.client.sql(REVOKE).bind("id", id).bind("at", at).fetch().rowsUpdated()).then(findById(id));
 	}
 
 	@Override
 	public Mono<ApiKey> update(ApiKey key, Instant at) {
-		GenericExecuteSpec spec = this.client.sql(UPDATE)
+		GenericExecuteSpec spec = this.client.sql(this.update)
 			.bind("id", key.id())
-			.bind("scopes", key.scopes().toArray(String[]::new))
 			.bind("metadata", this.json.writeValueAsString(key.metadata()))
 			.bind("at", at);
+		spec = bindScopes(spec, key.scopes());
 		spec = bindNullable(spec, "name", key.name(), String.class);
 		spec = bindNullable(spec, "expiresAt", key.expiresAt(), Instant.class);
 		spec = bindRateLimit(spec, key.rateLimit());
-		return spec.fetch().rowsUpdated().filter((rows) -> rows > 0).flatMap((rows) -> findById(key.id()));
+		return run(spec.fetch().rowsUpdated()).filter((rows) -> rows > 0).flatMap((rows) -> findById(key.id()));
 	}
 
 	@Override
 	public Mono<ApiKey> setDisabled(UUID id, @Nullable Instant disabledAt, Instant at) {
 		GenericExecuteSpec spec = this.client.sql(SET_DISABLED).bind("id", id).bind("at", at);
 		spec = bindNullable(spec, "disabledAt", disabledAt, Instant.class);
-		return spec.fetch().rowsUpdated().filter((rows) -> rows > 0).flatMap((rows) -> findById(id));
+		return run(spec.fetch().rowsUpdated()).filter((rows) -> rows > 0).flatMap((rows) -> findById(id));
 	}
 
 	@Override
 	public Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at) {
-		return this.client.sql(EXPIRE_BY)
+		return run(this.client.sql(EXPIRE_BY)
 			.bind("id", id)
 			.bind("expiresAt", expiresAt)
 			.bind("at", at)
 			.fetch()
-			.rowsUpdated()
+			.rowsUpdated())
 			.filter((rows) -> rows > 0)
 			.flatMap((rows) -> findById(id));
 	}
 
 	@Override
 	public Flux<KeyHash> revokeAll(String consumerId, Instant at) {
-		return this.client.sql(REVOKE_ALL)
+		if (this.dialect == Dialect.POSTGRESQL) {
+			return this.client.sql(REVOKE_ALL_RETURNING)
+				.bind("consumerId", consumerId)
+				.bind("at", at)
+				.map((row, metadata) -> KeyHash.fromBytes(bytes(row.get("key_hash"))))
+				.all();
+		}
+		// No RETURNING: find the hashes, then revoke each (a key revoked meanwhile is skipped).
+		return run(this.client.sql(UNREVOKED_HASHES_OF_CONSUMER)
 			.bind("consumerId", consumerId)
-			.bind("at", at)
 			.map((row, metadata) -> KeyHash.fromBytes(bytes(row.get("key_hash"))))
-			.all();
+			.all()
+			.concatMap((hash) -> this.client.sql(REVOKE_BY_HASH)
+				.bind("hash", hash.toBytes())
+				.bind("at", at)
+				.fetch()
+				.rowsUpdated()
+				.filter((rows) -> rows > 0)
+				.map((rows) -> hash)));
 	}
 
 	@Override
@@ -195,7 +309,17 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 		if (usage.isEmpty()) {
 			return Mono.empty();
 		}
-		return this.client.sql(RECORD_USAGE)
+		if (this.dialect == Dialect.H2) {
+			return run(Flux.fromIterable(usage)
+				.concatMap((one) -> this.client.sql(RECORD_USAGE_ONE)
+					.bind("id", one.id())
+					.bind("n", one.count())
+					.bind("t", one.lastUsedAt())
+					.fetch()
+					.rowsUpdated())
+				.then());
+		}
+		return this.client.sql(RECORD_USAGE_BATCH)
 			.bind("ids", usage.stream().map(KeyUsage::id).toArray(UUID[]::new))
 			.bind("counts", usage.stream().map(KeyUsage::count).toArray(Long[]::new))
 			.bind("times", usage.stream().map(KeyUsage::lastUsedAt).toArray(Instant[]::new))
@@ -215,14 +339,13 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	}
 
 	private ApiKey map(Row row, RowMetadata metadata) {
-		String[] scopes = row.get("scopes", String[].class);
 		String metadataJson = row.get("metadata", String.class);
 		Integer rps = row.get("rate_limit_rps", Integer.class);
 		Integer burst = row.get("rate_limit_burst", Integer.class);
 		Long requests = row.get("request_count", Long.class);
 		return new ApiKey(row.get("id", UUID.class), row.get("key_start", String.class),
 				row.get("consumer_id", String.class), row.get("name", String.class),
-				(scopes != null) ? Arrays.asList(scopes) : List.of(),
+				readScopes(row),
 				(metadataJson != null) ? this.json.readValue(metadataJson, JSON_OBJECT) : Map.of(),
 				row.get("created_at", Instant.class), row.get("expires_at", Instant.class),
 				row.get("revoked_at", Instant.class), row.get("last_used_at", Instant.class),

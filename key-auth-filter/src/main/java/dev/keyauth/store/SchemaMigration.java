@@ -56,8 +56,11 @@ public final class SchemaMigration {
 		if ("pool".equals(driver) || "proxy".equals(driver)) {
 			driver = stringOption(options, ConnectionFactoryOptions.PROTOCOL);
 		}
+		if ("h2".equals(driver)) {
+			return h2JdbcUrl(options);
+		}
 		if (!"postgresql".equals(driver) && !"postgres".equals(driver)) {
-			throw new IllegalStateException("API keys need PostgreSQL, but the R2DBC driver is '" + driver
+			throw new IllegalStateException("API keys need PostgreSQL or H2, but the R2DBC driver is '" + driver
 					+ "'; set keyauth.store.migration-jdbc-url or keyauth.store.migrate=false");
 		}
 		String host = stringOption(options, ConnectionFactoryOptions.HOST);
@@ -65,6 +68,21 @@ public final class SchemaMigration {
 		String database = stringOption(options, ConnectionFactoryOptions.DATABASE);
 		return "jdbc:postgresql://" + ((host != null) ? host : "localhost") + ((port != null) ? ":" + port : "") + "/"
 				+ ((database != null) ? database : "");
+	}
+
+	/**
+	 * The JDBC URL of the database r2dbc-h2 opens for these options: it appends the URL's path to
+	 * {@code file:} or {@code mem:} as it is, so {@code r2dbc:h2:file:////abs/path} is absolute.
+	 */
+	private static String h2JdbcUrl(ConnectionFactoryOptions options) {
+		String protocol = stringOption(options, ConnectionFactoryOptions.PROTOCOL);
+		String host = stringOption(options, ConnectionFactoryOptions.HOST);
+		String database = stringOption(options, ConnectionFactoryOptions.DATABASE);
+		if ("mem".equals(protocol)) {
+			// Kept open for as long as the JVM lives, so the migrated schema is still there for R2DBC.
+			return "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1";
+		}
+		return "jdbc:h2:file:" + ((host != null) ? host + "/" : "") + database;
 	}
 
 	private static @Nullable String stringOption(ConnectionFactoryOptions options,
@@ -79,6 +97,9 @@ public final class SchemaMigration {
 	private static String vendorOf(String jdbcUrl) {
 		if (jdbcUrl.startsWith("jdbc:postgresql:")) {
 			return "postgresql";
+		}
+		if (jdbcUrl.startsWith("jdbc:h2:")) {
+			return "h2";
 		}
 		throw new IllegalStateException("no API key migrations for " + jdbcUrl.replaceAll("\\?.*", ""));
 	}

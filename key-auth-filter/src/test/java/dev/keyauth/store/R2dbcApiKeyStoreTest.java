@@ -9,43 +9,26 @@ import java.util.UUID;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
-import dev.keyauth.test.TestPostgres;
-import dev.keyauth.test.TestServices;
-import io.r2dbc.spi.ConnectionFactories;
-import io.r2dbc.spi.ConnectionFactory;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
-import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The store against real PostgreSQL, schema applied by the real migration. */
-class R2dbcApiKeyStoreTest {
+/**
+ * The store contract, run against each database the store supports (real PostgreSQL and the
+ * embedded H2), each with its schema applied by the real migrations.
+ */
+abstract class R2dbcApiKeyStoreTest {
 
-	private static DatabaseClient client;
+	protected DatabaseClient client;
 
-	private static R2dbcApiKeyStore store;
+	protected R2dbcApiKeyStore store;
 
 	private final ApiKeyGenerator generator = new ApiKeyGenerator(new ApiKeyFormat("sk_live_"));
 
 	private final String consumer = "store-test-" + UUID.randomUUID();
-
-	@BeforeAll
-	static void migrate() {
-		new SchemaMigration(TestPostgres.jdbcUrl(), TestPostgres.user(), TestPostgres.password()).migrate();
-		Map<String, String> p = TestPostgres.properties();
-		ConnectionFactory factory = ConnectionFactories.get(io.r2dbc.spi.ConnectionFactoryOptions
-			.parse(p.get("spring.r2dbc.url"))
-			.mutate()
-			.option(io.r2dbc.spi.ConnectionFactoryOptions.USER, p.get("spring.r2dbc.username"))
-			.option(io.r2dbc.spi.ConnectionFactoryOptions.PASSWORD, p.get("spring.r2dbc.password"))
-			.build());
-		client = DatabaseClient.create(factory);
-		store = new R2dbcApiKeyStore(client, new JsonMapper());
-	}
 
 	private NewApiKey newKey(String key, Instant expiresAt) {
 		return new NewApiKey(this.generator.generateId(), KeyHash.sha256(key), key.substring(0, 12), this.consumer,
@@ -57,9 +40,9 @@ class R2dbcApiKeyStoreTest {
 	void storesOnlyTheHashAndFindsTheKeyByIt() {
 		String key = this.generator.generateKey();
 		NewApiKey row = newKey(key, Instant.parse("2099-01-01T00:00:00Z"));
-		StepVerifier.create(store.create(row)).expectNextCount(1).verifyComplete();
+		StepVerifier.create(this.store.create(row)).expectNextCount(1).verifyComplete();
 
-		StepVerifier.create(store.findByHash(KeyHash.sha256(key))).assertNext((found) -> {
+		StepVerifier.create(this.store.findByHash(KeyHash.sha256(key))).assertNext((found) -> {
 			assertThat(found.id()).isEqualTo(row.id());
 			assertThat(found.consumerId()).isEqualTo(this.consumer);
 			assertThat(found.scopes()).containsExactly("b", "a");
@@ -68,54 +51,103 @@ class R2dbcApiKeyStoreTest {
 			assertThat(found.expiresAt()).isEqualTo(row.expiresAt());
 			assertThat(found.revokedAt()).isNull();
 		}).verifyComplete();
-		StepVerifier.create(store.findByHash(KeyHash.sha256(this.generator.generateKey()))).verifyComplete();
+		StepVerifier.create(this.store.findByHash(KeyHash.sha256(this.generator.generateKey()))).verifyComplete();
 
-		String stored = client.sql("SELECT encode(key_hash, 'hex') || key_start || consumer_id || coalesce(name, '') "
-				+ "|| CAST(metadata AS text) AS everything FROM keyauth_api_keys WHERE id = :id")
+		String stored = this.client.sql("SELECT key_start || consumer_id || coalesce(name, '') "
+				+ "|| CAST(metadata AS varchar) AS everything FROM keyauth_api_keys WHERE id = :id")
 			.bind("id", row.id())
 			.map((r, m) -> r.get("everything", String.class))
 			.one()
 			.block();
-		assertThat(stored).contains(KeyHash.sha256(key).toHex()).doesNotContain(key.substring(12));
+		assertThat(stored).contains(this.consumer).doesNotContain(key.substring(12));
+		StepVerifier.create(this.store.findHashById(row.id())).expectNext(KeyHash.sha256(key)).verifyComplete();
 	}
 
 	@Test
 	void aSecondRowWithTheSameHashIsRefused() {
 		String key = this.generator.generateKey();
-		StepVerifier.create(store.create(newKey(key, null))).expectNextCount(1).verifyComplete();
-		StepVerifier.create(store.create(newKey(key, null))).verifyError(DuplicateKeyHashException.class);
+		StepVerifier.create(this.store.create(newKey(key, null))).expectNextCount(1).verifyComplete();
+		StepVerifier.create(this.store.create(newKey(key, null))).verifyError(DuplicateKeyHashException.class);
 	}
 
 	@Test
 	void revokeSetsTheTimeOnceAndUnknownIdsCompleteEmpty() {
 		NewApiKey row = newKey(this.generator.generateKey(), null);
-		store.create(row).block();
+		this.store.create(row).block();
 		Instant first = Instant.parse("2026-01-01T00:00:00Z");
-		StepVerifier.create(store.revoke(row.id(), first))
+		StepVerifier.create(this.store.revoke(row.id(), first))
 			.assertNext((key) -> assertThat(key.revokedAt()).isEqualTo(first))
 			.verifyComplete();
-		StepVerifier.create(store.revoke(row.id(), first.plusSeconds(60)))
+		StepVerifier.create(this.store.revoke(row.id(), first.plusSeconds(60)))
 			.assertNext((key) -> assertThat(key.revokedAt()).isEqualTo(first))
 			.verifyComplete();
-		StepVerifier.create(store.revoke(UUID.randomUUID(), first)).verifyComplete();
-		StepVerifier.create(store.findById(UUID.randomUUID())).verifyComplete();
+		StepVerifier.create(this.store.revoke(UUID.randomUUID(), first)).verifyComplete();
+		StepVerifier.create(this.store.findById(UUID.randomUUID())).verifyComplete();
 	}
 
 	@Test
 	void listsNewestFirstByConsumerWithOffsetAndLimit() {
 		for (int i = 0; i < 3; i++) {
-			store.create(newKey(this.generator.generateKey(), null)).block();
+			this.store.create(newKey(this.generator.generateKey(), null)).block();
 		}
-		List<ApiKey> all = store.find(this.consumer, 0, 10).collectList().block();
+		List<ApiKey> all = this.store.find(this.consumer, 0, 10).collectList().block();
 		assertThat(all).hasSize(3).isSortedAccordingTo((a, b) -> b.createdAt().compareTo(a.createdAt()));
-		assertThat(store.find(this.consumer, 1, 1).collectList().block()).containsExactly(all.get(1));
-		assertThat(store.find(null, 0, 2).collectList().block()).hasSize(2);
+		assertThat(this.store.find(this.consumer, 1, 1).collectList().block()).containsExactly(all.get(1));
+		assertThat(this.store.find(null, 0, 2).collectList().block()).hasSize(2);
 	}
+
+	abstract SchemaMigration migration();
 
 	@Test
 	void theMigrationIsRepeatable() {
-		assertThat(new SchemaMigration(TestPostgres.jdbcUrl(), TestPostgres.user(), TestPostgres.password()).migrate()
-			.migrationsExecuted).isZero();
+		assertThat(migration().migrate().migrationsExecuted).isZero();
+	}
+
+	@Test
+	void updatesSuspensionExpiryAndUsage() {
+		NewApiKey row = newKey(this.generator.generateKey(), null);
+		this.store.create(row).block();
+		Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
+		ApiKey current = this.store.findById(row.id()).block();
+		ApiKey changed = new ApiKey(current.id(), current.keyStart(), current.consumerId(), "renamed", List.of("x"),
+				Map.of("v", 2), current.createdAt(), Instant.parse("2099-01-01T00:00:00Z"), null, null, null,
+				new RateLimit(5, 10), null, 0);
+		StepVerifier.create(this.store.update(changed, at)).assertNext((key) -> {
+			assertThat(key.name()).isEqualTo("renamed");
+			assertThat(key.scopes()).containsExactly("x");
+			assertThat(key.metadata()).isEqualTo(Map.of("v", 2));
+			assertThat(key.rateLimit()).isEqualTo(new RateLimit(5, 10));
+		}).verifyComplete();
+		StepVerifier.create(this.store.setDisabled(row.id(), at, at))
+			.assertNext((key) -> assertThat(key.disabledAt()).isEqualTo(at))
+			.verifyComplete();
+		StepVerifier.create(this.store.setDisabled(row.id(), null, at))
+			.assertNext((key) -> assertThat(key.disabledAt()).isNull())
+			.verifyComplete();
+		StepVerifier.create(this.store.expireBy(row.id(), at.plusSeconds(60), at))
+			.assertNext((key) -> assertThat(key.expiresAt()).isEqualTo(at.plusSeconds(60)))
+			.verifyComplete();
+		StepVerifier.create(this.store.expireBy(row.id(), at.plusSeconds(600), at))
+			.assertNext((key) -> assertThat(key.expiresAt()).as("never pushed later").isEqualTo(at.plusSeconds(60)))
+			.verifyComplete();
+		this.store.recordUsage(List.of(new KeyUsage(row.id(), 3, at))).block();
+		this.store.recordUsage(List.of(new KeyUsage(row.id(), 2, at.minusSeconds(10)))).block();
+		StepVerifier.create(this.store.findById(row.id())).assertNext((key) -> {
+			assertThat(key.requestCount()).isEqualTo(5);
+			assertThat(key.lastUsedAt()).isEqualTo(at);
+		}).verifyComplete();
+	}
+
+	@Test
+	void revokesEveryKeyOfAConsumerAndNamesTheirHashes() {
+		NewApiKey a = newKey(this.generator.generateKey(), null);
+		NewApiKey b = newKey(this.generator.generateKey(), null);
+		this.store.create(a).block();
+		this.store.create(b).block();
+		this.store.revoke(b.id(), Instant.now()).block();
+		assertThat(this.store.revokeAll(this.consumer, Instant.now()).collectList().block()).containsExactly(a.hash());
+		assertThat(this.store.findById(a.id()).block().revokedAt()).isNotNull();
+		StepVerifier.create(this.store.findHashById(a.id())).expectNext(a.hash()).verifyComplete();
 	}
 
 }

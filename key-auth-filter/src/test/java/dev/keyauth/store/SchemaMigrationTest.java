@@ -17,6 +17,14 @@ class SchemaMigrationTest {
 	}
 
 	@Test
+	void derivesTheSameH2DatabaseR2dbcH2Opens() {
+		assertThat(SchemaMigration.jdbcUrlOf(ConnectionFactoryOptions.parse("r2dbc:h2:file:////var/lib/gw/keyauth")))
+			.isEqualTo("jdbc:h2:file:/var/lib/gw/keyauth");
+		assertThat(SchemaMigration.jdbcUrlOf(ConnectionFactoryOptions.parse("r2dbc:h2:mem:///keyauth")))
+			.isEqualTo("jdbc:h2:mem:keyauth;DB_CLOSE_DELAY=-1");
+	}
+
+	@Test
 	void takesUserAndPasswordFromTheR2dbcOptions() {
 		SchemaMigration migration = SchemaMigration
 			.forR2dbc(ConnectionFactoryOptions.parse("r2dbc:postgresql://app:secret@db:5432/keys"), null);

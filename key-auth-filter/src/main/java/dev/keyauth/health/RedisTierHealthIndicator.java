@@ -1,0 +1,42 @@
+package dev.keyauth.health;
+
+import java.time.Clock;
+
+import dev.keyauth.cache.RedisInvalidationBus;
+import dev.keyauth.cache.RedisKeyCache;
+import reactor.core.publisher.Mono;
+
+import org.springframework.boot.health.contributor.AbstractReactiveHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * The shared tier. Always UP: with Redis down, authentication goes on from the in-process cache
+ * and PostgreSQL, so the gateway is degraded, not down. The details say which:
+ * {@code degraded: true} when invalidations are unconfirmed or the Redis breaker is open.
+ */
+public class RedisTierHealthIndicator extends AbstractReactiveHealthIndicator {
+
+	private final RedisKeyCache cache;
+
+	private final RedisInvalidationBus bus;
+
+	private final Clock clock;
+
+	public RedisTierHealthIndicator(RedisKeyCache cache, RedisInvalidationBus bus, Clock clock) {
+		this.cache = cache;
+		this.bus = bus;
+		this.clock = clock;
+	}
+
+	@Override
+	protected Mono<Health> doHealthCheck(Health.Builder builder) {
+		boolean confirmed = this.bus.isConfirmed(this.clock.millis());
+		String breaker = this.cache.breaker().getState().name().toLowerCase(java.util.Locale.ROOT);
+		return Mono.just(builder.up()
+			.withDetail("invalidations", confirmed ? "confirmed" : "unconfirmed")
+			.withDetail("redisCircuitBreaker", breaker)
+			.withDetail("degraded", !confirmed || !"closed".equals(breaker))
+			.build());
+	}
+
+}

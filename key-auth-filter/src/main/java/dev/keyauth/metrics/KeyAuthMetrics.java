@@ -1,0 +1,52 @@
+package dev.keyauth.metrics;
+
+/**
+ * What the plugin reports about itself. Called on the request path: implementations only
+ * increment pre-registered meters.
+ */
+public interface KeyAuthMetrics {
+
+	/** Reports nothing, for applications without Micrometer. */
+	KeyAuthMetrics NONE = new KeyAuthMetrics() {
+	};
+
+	/** How a request left the authentication filter, and how long the filter itself took. */
+	enum Outcome {
+
+		VALID, ANONYMOUS, MISSING, INVALID, FORBIDDEN, RATE_LIMITED, UNAVAILABLE;
+
+		public String tag() {
+			return name().toLowerCase(java.util.Locale.ROOT);
+		}
+
+	}
+
+	enum Tier {
+
+		LOCAL, REDIS;
+
+		public String tag() {
+			return name().toLowerCase(java.util.Locale.ROOT);
+		}
+
+	}
+
+	default void authentication(Outcome outcome, long filterNanos) {
+	}
+
+	default void rateLimited() {
+	}
+
+	default void cache(Tier tier, boolean hit) {
+	}
+
+	default void storeLookup(long nanos, boolean succeeded) {
+	}
+
+	default void invalidationSent() {
+	}
+
+	default void invalidationReceived() {
+	}
+
+}
