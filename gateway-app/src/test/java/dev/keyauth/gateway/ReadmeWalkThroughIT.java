@@ -82,6 +82,23 @@ class ReadmeWalkThroughIT {
 		assertThat(((Map<String, Map<String, Object>>) health.get("components")).get("keyStore"))
 			.containsEntry("status", "UP");
 
+		// The operator's command line, against the same admin API.
+		CliResult cliCreated = cli(TOKEN, "create", "--consumer", "cli-user", "--scope", "orders:read", "--ttl", "P30D");
+		assertThat(cliCreated.exit()).as(cliCreated.err()).isZero();
+		String cliKey = (String) this.json.readValue(cliCreated.out(), Map.class).get("key");
+		assertThat(proxy("/orders/1", cliKey).statusCode()).isEqualTo(200);
+		assertThat(cli(TOKEN, "list", "--consumer", "cli-user").out()).contains("cli-user").doesNotContain(cliKey);
+		CliResult wrongToken = cli("wrong", "list");
+		assertThat(wrongToken.exit()).isEqualTo(1);
+		assertThat(wrongToken.err()).contains("admin token was refused");
+		CliResult badInput = cli(TOKEN, "create", "--consumer", " ");
+		assertThat(badInput.exit()).isEqualTo(1);
+		assertThat(badInput.err()).contains("consumerId must not be blank");
+		CliResult unknown = cli(TOKEN, "revoke", "00000000-0000-4000-8000-000000000000");
+		assertThat(unknown.exit()).isEqualTo(1);
+		assertThat(unknown.err()).contains("no API key with id");
+		assertThat(cli(TOKEN, "frobnicate").exit()).isEqualTo(2);
+
 		// Keys live in a file under the data directory: they survive a restart.
 		stop(gateway);
 		this.processes.remove(gateway);
@@ -129,6 +146,26 @@ class ReadmeWalkThroughIT {
 			Thread.sleep(250);
 		}
 		throw new AssertionError("gateway did not become healthy; see " + log);
+	}
+
+	record CliResult(int exit, String out, String err) {
+	}
+
+	/** Runs {@code bin/keyauth} as an operator would, against this gateway's management port. */
+	private CliResult cli(String token, String... args) throws Exception {
+		Path root = Path.of(System.getProperty("keyauth.repository.root", "..")).toAbsolutePath().normalize();
+		List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+				root.resolve("bin/KeyAuthCli.java").toString()));
+		command.addAll(List.of(args));
+		ProcessBuilder builder = new ProcessBuilder(command);
+		builder.environment().put("KEYAUTH_ADMIN_TOKEN", token);
+		builder.environment()
+			.put("KEYAUTH_ADMIN_URL", "http://127.0.0.1:" + this.managementPort + "/actuator/apikeys");
+		Process process = builder.start();
+		String out = new String(process.getInputStream().readAllBytes());
+		String err = new String(process.getErrorStream().readAllBytes());
+		assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+		return new CliResult(process.exitValue(), out, err);
 	}
 
 	private Map<String, Object> admin(String method, String path, String body, int expectedStatus) throws Exception {
