@@ -37,8 +37,11 @@ public class GatewayModeDefaults implements EnvironmentPostProcessor {
 		if (!StringUtils.hasText(environment.getProperty("spring.r2dbc.url"))) {
 			Path file = Path.of(environment.getProperty("gateway.data-dir", "data")).toAbsolutePath().normalize()
 				.resolve("keyauth");
-			// r2dbc-h2 appends the URL's path to "file:" as it is: "file:///" + "/abs/path" is absolute.
-			defaults.put("spring.r2dbc.url", "r2dbc:h2:file:///" + file.toString().replace('\\', '/'));
+			// r2dbc-h2 appends the URL's path to "file:" as it is: "file:///" + "/abs/path" is
+			// absolute. H2 would close the database from its own JVM shutdown hook, racing the
+			// graceful shutdown that still writes usage counts: the application closes it instead.
+			defaults.put("spring.r2dbc.url", "r2dbc:h2:file:///" + file.toString().replace('\\', '/')
+					+ "?options=DB_CLOSE_ON_EXIT=FALSE");
 			defaults.put("spring.r2dbc.username", "sa");
 			defaults.put("spring.r2dbc.password", "");
 		}

@@ -103,6 +103,10 @@ class ReadmeWalkThroughIT {
 		stop(gateway);
 		this.processes.remove(gateway);
 		start(dataDir, log, orders, inventory);
+		// Usage is written every 30 s and on graceful shutdown: the two uses made before the
+		// restart were flushed when the first process stopped.
+		assertThat(((Number) admin("GET", "/" + created.get("id"), null, 200).get("requestCount")).intValue())
+			.isEqualTo(2);
 		assertThat(proxy("/orders/42", key).statusCode()).isEqualTo(200);
 		admin("DELETE", "/" + created.get("id"), null, 200);
 		HttpResponse<String> refused = proxy("/orders/42", key);

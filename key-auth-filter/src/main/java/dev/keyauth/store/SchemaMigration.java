@@ -78,11 +78,13 @@ public final class SchemaMigration {
 		String protocol = stringOption(options, ConnectionFactoryOptions.PROTOCOL);
 		String host = stringOption(options, ConnectionFactoryOptions.HOST);
 		String database = stringOption(options, ConnectionFactoryOptions.DATABASE);
+		Object settings = options.getValue(io.r2dbc.spi.Option.valueOf("options"));
+		String extra = (settings != null) ? ";" + settings : "";
 		if ("mem".equals(protocol)) {
 			// Kept open for as long as the JVM lives, so the migrated schema is still there for R2DBC.
-			return "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1";
+			return "jdbc:h2:mem:" + database + ";DB_CLOSE_DELAY=-1" + extra;
 		}
-		return "jdbc:h2:file:" + ((host != null) ? host + "/" : "") + database;
+		return "jdbc:h2:file:" + ((host != null) ? host + "/" : "") + database + extra;
 	}
 
 	private static @Nullable String stringOption(ConnectionFactoryOptions options,

@@ -112,8 +112,10 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 
 	@Override
 	public int getPhase() {
-		// Stopped after the web server has drained in-flight requests (which stops at a higher phase).
-		return SmartLifecycle.DEFAULT_PHASE - 1024;
+		// Lower than the web server's graceful shutdown (DEFAULT_PHASE - 1024) and its stop
+		// (DEFAULT_PHASE - 2048): stopped, and so flushed, after in-flight requests have finished
+		// and been counted, and before beans such as the connection pool are destroyed.
+		return SmartLifecycle.DEFAULT_PHASE - 4096;
 	}
 
 	private static final class Counter {
