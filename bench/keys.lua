@@ -1,0 +1,35 @@
+-- wrk script: each request carries a key taken round-robin from the file in KEYS_FILE, in the
+-- X-API-Key header, and done() prints throughput, p50/p99/p99.9 latency, socket errors and
+-- responses with status >= 400.
+local keys = {}
+local file = os.getenv("KEYS_FILE")
+if file and file ~= "" then
+  for line in io.lines(file) do keys[#keys + 1] = line end
+end
+local counter = 0
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+
+function init(args)
+  requests = 0
+end
+
+function request()
+  requests = requests + 1
+  if #keys == 0 then
+    return wrk.format(nil, wrk.path)
+  end
+  local k = keys[((requests * 7919 + id * 104729) % #keys) + 1]
+  return wrk.format(nil, wrk.path, { ["X-API-Key"] = k })
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50_us=%d p99_us=%d p999_us=%d requests=%d errors=%d non2xx=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50), latency:percentile(99),
+    latency:percentile(99.9), summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status))
+end
