@@ -23,12 +23,7 @@ final class ApiKeyView {
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("id", key.id().toString());
 		view.put("key", issued.key());
-		view.put("keyStart", key.keyStart());
-		view.put("consumerId", key.consumerId());
-		view.put("name", key.name());
-		view.put("scopes", key.scopes());
-		view.put("metadata", key.metadata());
-		view.put("rateLimit", rateLimit(key));
+		settings(view, key);
 		view.put("createdAt", text(key.createdAt()));
 		view.put("expiresAt", text(key.expiresAt()));
 		return view;
@@ -38,12 +33,7 @@ final class ApiKeyView {
 	static Map<String, Object> of(ApiKey key, Instant now) {
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("id", key.id().toString());
-		view.put("keyStart", key.keyStart());
-		view.put("consumerId", key.consumerId());
-		view.put("name", key.name());
-		view.put("scopes", key.scopes());
-		view.put("metadata", key.metadata());
-		view.put("rateLimit", rateLimit(key));
+		settings(view, key);
 		view.put("status", key.statusAt(now));
 		view.put("createdAt", text(key.createdAt()));
 		view.put("expiresAt", text(key.expiresAt()));
@@ -53,6 +43,16 @@ final class ApiKeyView {
 		view.put("requestCount", key.requestCount());
 		view.put("lastUsedAt", text(key.lastUsedAt()));
 		return view;
+	}
+
+	/** What every view shows of a key, in this order. */
+	private static void settings(Map<String, Object> view, ApiKey key) {
+		view.put("keyStart", key.keyStart());
+		view.put("consumerId", key.consumerId());
+		view.put("name", key.name());
+		view.put("scopes", key.scopes());
+		view.put("metadata", key.metadata());
+		view.put("rateLimit", rateLimit(key));
 	}
 
 	static Map<String, Object> error(String error, String message) {
