@@ -9,6 +9,8 @@ import ch.qos.logback.classic.spi.LoggingEvent;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import org.junit.jupiter.api.Test;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.StandardEnvironment;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -20,6 +22,9 @@ class ApiKeyMaskingEncoderTest {
 
 	private String encode(ApiKeyMaskingEncoder encoder, String message) {
 		LoggerContext context = new LoggerContext();
+		context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+		// Spring Boot's logging system puts its Environment there; structured formats read it.
+		context.putObject(Environment.class.getName(), new StandardEnvironment());
 		encoder.setContext(context);
 		encoder.setPrefixes("sk_live_");
 		encoder.start();

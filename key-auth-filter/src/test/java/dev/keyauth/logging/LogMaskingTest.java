@@ -41,14 +41,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"spring.cloud.gateway.server.webflux.httpclient.wiretap=true" })
 class LogMaskingTest {
 
-	static {
-		System.setProperty("reactor.netty.http.server.accessLogEnabled", "true");
-	}
-
 	static final EchoUpstream upstream = new EchoUpstream();
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
+		// Here, not in a static initializer: JUnit loads every test class before running any,
+		// and the servers of the other test classes must not log access lines.
+		System.setProperty("reactor.netty.http.server.accessLogEnabled", "true");
 		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
 		registry.add("spring.cloud.gateway.server.webflux.routes[0].id", () -> "echo");
 		registry.add("spring.cloud.gateway.server.webflux.routes[0].uri", upstream::uri);
