@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.keyauth.cache.RedisInvalidationBus;
+import dev.keyauth.health.KeyStoreHealthIndicator;
+import dev.keyauth.health.RedisTierHealthIndicator;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.test.EchoUpstream;
@@ -19,6 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.Status;
 import org.springframework.http.MediaType;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -109,6 +113,11 @@ class DegradedModesTest {
 		// timeout (seconds) on every request.
 		assertThat(perRequest).isLessThan(250);
 
+		// Redis down is a degraded gateway, not a down one.
+		Health redisTier = a.bean(RedisTierHealthIndicator.class).health().block();
+		assertThat(redisTier.getStatus()).isEqualTo(Status.UP);
+		assertThat(redisTier.getDetails()).containsEntry("degraded", true).containsEntry("invalidations", "unconfirmed");
+
 		// Keys created while Redis is down work at once on the other instance (from PostgreSQL).
 		String created = (String) a.admin().create("created-during-outage-" + UUID.randomUUID(), List.of()).get("key");
 		assertThat(b.status("/x", created)).isEqualTo(200);
@@ -155,6 +164,7 @@ class DegradedModesTest {
 			assertThat(a.status("/x", cached)).isEqualTo(200);
 			assertThat(b.status("/x", cached)).isEqualTo(200);
 		}
+		assertThat(a.bean(KeyStoreHealthIndicator.class).health().block().getStatus()).isEqualTo(Status.DOWN);
 		String neverSeen = this.generator.generateKey();
 		a.proxy().get().uri("/x").header("X-API-Key", neverSeen).exchange()
 			.expectStatus().isEqualTo(503)
@@ -171,6 +181,7 @@ class DegradedModesTest {
 		postgres.restore();
 		// No restart: once PostgreSQL answers again, new keys work everywhere.
 		Instances.await(20_000, () -> a.status("/x", neverSeen) == 401);
+		assertThat(a.bean(KeyStoreHealthIndicator.class).health().block().getStatus()).isEqualTo(Status.UP);
 		String fresh = (String) a.admin().create("after-pg-" + UUID.randomUUID(), List.of()).get("key");
 		assertThat(a.status("/x", fresh)).isEqualTo(200);
 		assertThat(b.status("/x", fresh)).isEqualTo(200);
@@ -191,6 +202,7 @@ class DegradedModesTest {
 		postgres.restore();
 		redis.restore();
 		awaitHealthy();
+		assertThat(b.bean(RedisTierHealthIndicator.class).health().block().getDetails()).containsEntry("degraded", false);
 		Map<String, Object> fresh = a.admin().create("after-both-" + UUID.randomUUID(), List.of());
 		String key = (String) fresh.get("key");
 		assertThat(b.status("/x", key)).isEqualTo(200);
