@@ -277,6 +277,19 @@ public class KeyAuthProperties {
 	public static class Admin {
 
 		/**
+		 * Whether to serve the apikeys admin API on the management port.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		/**
 		 * Bearer token every call to the apikeys actuator endpoint must present (environment
 		 * variable KEYAUTH_ADMIN_TOKEN). When unset, the endpoint refuses every call.
 		 */
