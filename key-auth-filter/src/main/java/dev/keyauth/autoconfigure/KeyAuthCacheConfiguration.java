@@ -20,7 +20,10 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.ClientOptions;
 import tools.jackson.databind.json.JsonMapper;
 
+import org.apache.commons.logging.LogFactory;
+
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -131,6 +134,26 @@ class KeyAuthCacheConfiguration {
 			}
 			bus.setMetrics(metrics);
 			return bus;
+		}
+
+		/**
+		 * Opens the Redis connection at start-up. Lettuce's shared connection is otherwise
+		 * opened by the first command, with a blocking connect, on whatever thread issues it:
+		 * in a gateway, an event loop. If Redis is down at start-up the gateway starts anyway
+		 * (degraded) and says so.
+		 */
+		@Bean
+		SmartInitializingSingleton keyAuthRedisConnectionWarmUp(ReactiveRedisConnectionFactory connectionFactory) {
+			return () -> {
+				try {
+					connectionFactory.getReactiveConnection().close();
+				}
+				catch (RuntimeException ex) {
+					LogFactory.getLog(KeyAuthCacheConfiguration.class)
+						.warn("Redis is not reachable at start-up; API keys are checked against PostgreSQL "
+								+ "and cached per instance until it is: " + ex);
+				}
+			};
 		}
 
 		@Bean
