@@ -133,15 +133,9 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 		if (logger.isDebugEnabled()) {
 			logger.atDebug()
 				.addKeyValue("keyauth.outcome", outcomeOf(failure).tag())
-				.addKeyValue("keyauth.route", routeId(exchange))
+				.addKeyValue("keyauth.route", RouteKeyAuthPolicies.routeId(exchange))
 				.log("API key request refused: {}", outcomeOf(failure).tag());
 		}
-	}
-
-	private static String routeId(ServerWebExchange exchange) {
-		org.springframework.cloud.gateway.route.Route route = exchange
-			.getAttribute(org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
-		return (route != null) ? route.getId() : "";
 	}
 
 	private static void requireScopes(List<String> required, ApiKey key, SynchronousSink<ApiKey> sink) {
@@ -174,7 +168,7 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 			logger.atDebug()
 				.addKeyValue("keyauth.key_id", key.id())
 				.addKeyValue("keyauth.consumer_id", key.consumerId())
-				.addKeyValue("keyauth.route", routeId(exchange))
+				.addKeyValue("keyauth.route", RouteKeyAuthPolicies.routeId(exchange))
 				.log("API key authenticated");
 		}
 		Instant expiresAt = key.expiresAt();

@@ -19,9 +19,19 @@ public class RouteKeyAuthPolicies {
 		.executor(Runnable::run)
 		.build();
 
-	/** The policy of the route this exchange matched. */
+	/**
+	 * The policy of the route this exchange matched: the one the authentication filter already
+	 * resolved for it when there is one, so later filters do not look it up again.
+	 */
 	public RouteKeyAuthPolicy forExchange(ServerWebExchange exchange) {
-		return forRoute(exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR));
+		RouteKeyAuthPolicy resolved = exchange.getAttribute(ApiKeyAuthenticationFilter.KEY_AUTH_POLICY_ATTR);
+		return (resolved != null) ? resolved : forRoute(exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR));
+	}
+
+	/** The id of the route this exchange matched, or an empty string. */
+	public static String routeId(ServerWebExchange exchange) {
+		Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+		return (route != null) ? route.getId() : "";
 	}
 
 	public RouteKeyAuthPolicy forRoute(@Nullable Route route) {

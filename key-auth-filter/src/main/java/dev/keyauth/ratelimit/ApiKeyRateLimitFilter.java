@@ -15,8 +15,6 @@ import reactor.core.publisher.Mono;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
-import org.springframework.cloud.gateway.route.Route;
-import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
@@ -73,14 +71,14 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 			// The route's bucket is only charged for requests the key's own limit let through.
 			decision = this.limiter.consume("key:" + keyId, keyLimit)
 				.flatMap((byKey) -> byKey.allowed()
-						? this.limiter.consume("route:" + routeId(exchange) + ":" + keyId, routeLimit)
+						? this.limiter.consume("route:" + RouteKeyAuthPolicies.routeId(exchange) + ":" + keyId, routeLimit)
 						: Mono.just(byKey));
 		}
 		else if (keyLimit != null) {
 			decision = this.limiter.consume("key:" + keyId, keyLimit);
 		}
 		else {
-			decision = this.limiter.consume("route:" + routeId(exchange) + ":" + keyId, routeLimit);
+			decision = this.limiter.consume("route:" + RouteKeyAuthPolicies.routeId(exchange) + ":" + keyId, routeLimit);
 		}
 		return decision.flatMap((outcome) -> {
 			addHeaders(exchange.getResponse(), outcome);
@@ -90,11 +88,6 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 			this.metrics.rateLimited();
 			return refuse(exchange.getResponse());
 		});
-	}
-
-	private static String routeId(ServerWebExchange exchange) {
-		Route route = exchange.getAttribute(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
-		return (route != null) ? route.getId() : "";
 	}
 
 	private static void addHeaders(ServerHttpResponse response, Decision decision) {

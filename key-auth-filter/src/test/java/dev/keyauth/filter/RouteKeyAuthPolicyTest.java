@@ -51,6 +51,21 @@ class RouteKeyAuthPolicyTest {
 	}
 
 	@Test
+	void laterFiltersReuseThePolicyTheAuthenticationFilterResolved() {
+		RouteKeyAuthPolicies policies = new RouteKeyAuthPolicies();
+		org.springframework.mock.web.server.MockServerWebExchange exchange = org.springframework.mock.web.server.MockServerWebExchange
+			.from(org.springframework.mock.http.server.reactive.MockServerHttpRequest.get("/"));
+		exchange.getAttributes()
+			.put(org.springframework.cloud.gateway.support.ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR,
+					route(Map.of("keyauth", Map.of("scopes", "a"))));
+		assertThat(policies.forExchange(exchange).requiredScopes()).containsExactly("a");
+		RouteKeyAuthPolicy resolved = new RouteKeyAuthPolicy(true, List.of("b"), null, null, null);
+		exchange.getAttributes().put(ApiKeyAuthenticationFilter.KEY_AUTH_POLICY_ATTR, resolved);
+		assertThat(policies.forExchange(exchange)).isSameAs(resolved);
+		assertThat(RouteKeyAuthPolicies.routeId(exchange)).isEqualTo("r");
+	}
+
+	@Test
 	void removingTheQueryKeyKeepsTheRestOfTheQueryExactly() {
 		URI uri = URI.create("http://gw/path?b=2&api_key=SECRET&a=%20x%2By&api%5Fkey=SECRET&z&c=");
 		assertThat(IdentityHeaders.withoutQueryParam(uri, "api_key").toString())
