@@ -95,6 +95,16 @@ class KeyAuthAutoConfigurationTest {
 	}
 
 	@Test
+	void theAdminApiCanBeSwitchedOffAlone() {
+		this.runner.withPropertyValues("keyauth.admin.enabled=false").run((context) -> {
+			assertThat(context).doesNotHaveBean(ApiKeyAdminService.class)
+				.doesNotHaveBean(ApiKeyAdminHandler.class)
+				.doesNotHaveBean(AdminTokenFilter.class);
+			assertThat(context).hasSingleBean(ApiKeyAuthenticationFilter.class);
+		});
+	}
+
+	@Test
 	void disabledMeansNoBeanAtAll() {
 		this.runner.withPropertyValues("keyauth.enabled=false").run((context) -> {
 			for (Class<?> type : PLUGIN_BEANS) {
