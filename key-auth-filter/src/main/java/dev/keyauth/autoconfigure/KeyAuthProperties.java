@@ -644,6 +644,16 @@ public class KeyAuthProperties {
 		 */
 		private Duration timeout = Duration.ofMillis(100);
 
+		/**
+		 * Fraction of a limit's per-second rate that an instance takes from the shared Redis
+		 * bucket in one call and then spends locally, so a busy key costs a few Redis calls per
+		 * second instead of one per request. Limits whose share is a single token (below 20
+		 * requests per second at the default) are enforced exactly, one call per request. Unspent
+		 * tokens are dropped after one second, so a key may get up to one such batch per instance
+		 * more than its limit in a window, or leave one unused. 0 asks Redis on every request.
+		 */
+		private double localShare = 0.1;
+
 		public int getDefaultRequestsPerSecond() {
 			return this.defaultRequestsPerSecond;
 		}
@@ -674,6 +684,14 @@ public class KeyAuthProperties {
 
 		public void setTimeout(Duration timeout) {
 			this.timeout = timeout;
+		}
+
+		public double getLocalShare() {
+			return this.localShare;
+		}
+
+		public void setLocalShare(double localShare) {
+			this.localShare = localShare;
 		}
 
 	}

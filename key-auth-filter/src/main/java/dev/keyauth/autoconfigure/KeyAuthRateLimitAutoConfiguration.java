@@ -44,7 +44,7 @@ public final class KeyAuthRateLimitAutoConfiguration {
 		return new ApiKeyRateLimiter(new ReactiveStringRedisTemplate(connectionFactory), script,
 				properties.getCache().getRedis().getKeyPrefix() + "rl:", rateLimit.getTimeout(), rateLimit.isFailOpen(),
 				(failures != null) ? failures::increment : () -> {
-				});
+				}, rateLimit.getLocalShare());
 	}
 
 	@Bean

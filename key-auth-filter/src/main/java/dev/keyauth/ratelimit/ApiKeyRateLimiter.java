@@ -37,8 +37,24 @@ public class ApiKeyRateLimiter {
 
 	private final Runnable onRedisFailure;
 
+	private final LocalTokenAllowances allowances;
+
+	/**
+	 * A limiter that asks Redis on every request.
+	 * @see #ApiKeyRateLimiter(ReactiveStringRedisTemplate, RedisScript, String, Duration, boolean,
+	 * Runnable, double)
+	 */
 	public ApiKeyRateLimiter(ReactiveStringRedisTemplate redis, RedisScript<List<Long>> script, String keyPrefix,
 			Duration timeout, boolean failOpen, Runnable onRedisFailure) {
+		this(redis, script, keyPrefix, timeout, failOpen, onRedisFailure, 0);
+	}
+
+	/**
+	 * @param localShare the fraction of a limit's per-second rate an instance takes from Redis at
+	 * once and spends locally (0 asks Redis on every request); see {@link LocalTokenAllowances}
+	 */
+	public ApiKeyRateLimiter(ReactiveStringRedisTemplate redis, RedisScript<List<Long>> script, String keyPrefix,
+			Duration timeout, boolean failOpen, Runnable onRedisFailure, double localShare) {
 		this.redis = redis;
 		// The gateway's script bean reads its Lua text from the class path lazily, on first use,
 		// which would be a blocking read on an event-loop thread (and it re-checks the resource on
@@ -48,6 +64,7 @@ public class ApiKeyRateLimiter {
 		this.timeout = timeout;
 		this.failOpen = failOpen;
 		this.onRedisFailure = onRedisFailure;
+		this.allowances = new LocalTokenAllowances(localShare, 100_000);
 	}
 
 	@SuppressWarnings({ "unchecked", "rawtypes" })
@@ -57,15 +74,42 @@ public class ApiKeyRateLimiter {
 
 	/** Takes one token from the bucket {@code bucket}, governed by {@code limit}. */
 	public Mono<Decision> consume(String bucket, RateLimit limit) {
+		long remaining = this.allowances.tryTake(bucket);
+		if (remaining >= 0) {
+			return Mono.just(new Decision(true, remaining, limit));
+		}
+		int batch = this.allowances.batchSize(bucket, limit);
+		Mono<Decision> fromRedis = take(bucket, limit, batch);
+		if (batch == 1) {
+			return fromRedis;
+		}
+		// A refused batch only says the bucket has fewer than a batch left; one token may still be
+		// there.
+		return fromRedis.flatMap((decision) -> {
+			if (decision.allowed() || decision.remaining() < 0) {
+				return Mono.just(decision);
+			}
+			this.allowances.scarce(bucket);
+			return take(bucket, limit, 1);
+		});
+	}
+
+	private Mono<Decision> take(String bucket, RateLimit limit, int tokens) {
 		// The hash tag keeps both keys of a bucket in one Redis Cluster slot, as the script needs.
 		List<String> keys = List.of(this.keyPrefix + "{" + bucket + "}.tokens",
 				this.keyPrefix + "{" + bucket + "}.timestamp");
 		List<String> args = List.of(Integer.toString(limit.requestsPerSecond()), Integer.toString(limit.burst()), "",
-				"1");
+				Integer.toString(tokens));
 		return this.redis.execute(this.script, keys, args)
 			.next()
 			.timeout(this.timeout)
-			.map((result) -> new Decision(result.get(0) == 1L, result.get(1), limit))
+			.map((result) -> {
+				boolean allowed = result.get(0) == 1L;
+				if (allowed) {
+					this.allowances.granted(bucket, tokens, result.get(1));
+				}
+				return new Decision(allowed, result.get(1) + (allowed ? tokens - 1 : 0), limit);
+			})
 			.onErrorResume((ex) -> {
 				this.onRedisFailure.run();
 				logger.debug("Rate limiter could not reach Redis; " + (this.failOpen ? "allowing" : "refusing"), ex);
