@@ -29,6 +29,9 @@ final class AdminJson {
 
 	static final int MAX_METADATA_BYTES = 8 * 1024;
 
+	/** The longest a key may live, whether given as expiresAt, ttl or a rotation's grace period. */
+	static final Duration MAX_LIFETIME = Duration.ofDays(36_500);
+
 	static final int MAX_REQUESTS_PER_SECOND = 100_000;
 
 	/** Scopes travel comma-separated in a header: no commas, spaces or quotes inside one. */
@@ -95,6 +98,9 @@ final class AdminJson {
 		if (value.chars().anyMatch(Character::isISOControl)) {
 			throw AdminRequestException.invalid("name must not contain control characters");
 		}
+		if (!isWellFormedUnicode(value)) {
+			throw AdminRequestException.invalid("name must be valid Unicode (it has an unpaired surrogate)");
+		}
 		return value.isEmpty() ? null : value;
 	}
 
@@ -141,6 +147,10 @@ final class AdminJson {
 		if (!expiresAt.isAfter(now)) {
 			throw AdminRequestException.invalid("expiresAt must be in the future");
 		}
+		// Also keeps it inside what every supported database can store.
+		if (expiresAt.isAfter(now.plus(MAX_LIFETIME))) {
+			throw AdminRequestException.invalid("expiresAt must be at most 100 years ahead");
+		}
 		return expiresAt;
 	}
 
@@ -162,7 +172,7 @@ final class AdminJson {
 		if (duration.isNegative() || (!allowZero && duration.isZero())) {
 			throw AdminRequestException.invalid(field + " must be " + (allowZero ? "zero or positive" : "positive"));
 		}
-		if (duration.compareTo(Duration.ofDays(36_500)) > 0) {
+		if (duration.compareTo(MAX_LIFETIME) > 0) {
 			throw AdminRequestException.invalid(field + " must be at most 100 years");
 		}
 		return duration;
@@ -216,7 +226,50 @@ final class AdminJson {
 		if (json.writeValueAsBytes(node).length > MAX_METADATA_BYTES) {
 			throw AdminRequestException.invalid("metadata must be at most " + MAX_METADATA_BYTES + " bytes of JSON");
 		}
+		requireStorableText(node);
 		return json.convertValue(node, Map.class);
+	}
+
+	// PostgreSQL's jsonb refuses U+0000 and text that is not valid Unicode; refuse them here, as
+	// the 400 they are, rather than as a failed write.
+	private static void requireStorableText(JsonNode node) {
+		if (node.isString()) {
+			requireStorableText(node.stringValue());
+		}
+		for (Map.Entry<String, JsonNode> field : node.properties()) {
+			requireStorableText(field.getKey());
+			requireStorableText(field.getValue());
+		}
+		if (node.isArray()) {
+			for (JsonNode element : node) {
+				requireStorableText(element);
+			}
+		}
+	}
+
+	private static void requireStorableText(String text) {
+		if (text.indexOf(0) >= 0) {
+			throw AdminRequestException.invalid("metadata must not contain the character U+0000");
+		}
+		if (!isWellFormedUnicode(text)) {
+			throw AdminRequestException.invalid("metadata must be valid Unicode (it has an unpaired surrogate)");
+		}
+	}
+
+	private static boolean isWellFormedUnicode(String text) {
+		for (int i = 0; i < text.length(); i++) {
+			char c = text.charAt(i);
+			if (Character.isHighSurrogate(c)) {
+				if (i + 1 >= text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+					return false;
+				}
+				i++;
+			}
+			else if (Character.isLowSurrogate(c)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	static String abbreviate(String value) {

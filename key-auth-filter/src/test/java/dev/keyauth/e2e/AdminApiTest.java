@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -22,6 +23,7 @@ import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -47,6 +49,9 @@ class AdminApiTest {
 
 	@LocalManagementPort
 	int managementPort;
+
+	@Autowired
+	DatabaseClient database;
 
 	AdminClient admin;
 
@@ -211,6 +216,153 @@ class AdminApiTest {
 		Thread.sleep(400);
 		this.admin.client().get().uri("/{id}", id).exchange().expectBody(JSON)
 			.value((body) -> assertThat(body).containsEntry("status", "expired"));
+	}
+
+	/**
+	 * Bodies no client should send. Each is refused with a 4xx and a JSON error, and nothing is
+	 * stored for the consumer named in it (where a valid one is named at all).
+	 */
+	@Test
+	void hostileBodiesAreRefusedWithAJsonErrorAndStoreNothing() {
+		String c = "\"consumerId\":\"" + this.consumer + "\"";
+		List<String> bodies = List.of(
+				// deep nesting, in arrays and objects, far beyond what the parser accepts
+				"[".repeat(5000) + "]".repeat(5000), "{" + c + ",\"metadata\":" + "{\"a\":".repeat(3000) + "1"
+						+ "}".repeat(3000) + "}",
+				"{" + c + ",\"scopes\":" + "[".repeat(3000) + "]".repeat(3000) + "}",
+				// huge strings and arrays, under and over the body limit
+				"{" + c + ",\"scopes\":[" + "\"s\",".repeat(5000) + "\"s\"]}",
+				"{" + c + ",\"scopes\":[" + "\"s\",".repeat(100_000) + "\"s\"]}",
+				"{" + c + ",\"metadata\":{\"k\":\"" + "v".repeat(20_000) + "\"}}",
+				"{\"consumerId\":\"" + "c".repeat(60_000) + "\"}",
+				// wrong types in every field
+				"{\"consumerId\":null}", "{\"consumerId\":[\"" + this.consumer + "\"]}", "{\"consumerId\":{}}",
+				"{\"consumerId\":true}", "{" + c + ",\"name\":5}", "{" + c + ",\"name\":[\"n\"]}",
+				"{" + c + ",\"scopes\":{\"a\":1}}", "{" + c + ",\"scopes\":[null]}", "{" + c + ",\"scopes\":[[\"a\"]]}",
+				"{" + c + ",\"expiresAt\":1893456000}", "{" + c + ",\"expiresAt\":{}}", "{" + c + ",\"ttl\":86400}",
+				"{" + c + ",\"metadata\":\"x\"}", "{" + c + ",\"metadata\":7}", "{" + c + ",\"rateLimit\":\"fast\"}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":\"10\"}}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":1.5}}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":-1}}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":9223372036854775808}}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":1e309}}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":10,\"burst\":5}}",
+				"{" + c + ",\"rateLimit\":{\"requestsPerSecond\":10,\"window\":5}}",
+				// bad dates and durations
+				"{" + c + ",\"expiresAt\":\"2099-02-30T00:00:00Z\"}", "{" + c + ",\"expiresAt\":\"2099-01-01\"}",
+				"{" + c + ",\"expiresAt\":\"2099-01-01T25:00:00Z\"}", "{" + c + ",\"expiresAt\":\"+999999999-01-01T00:00:00Z\"}",
+				"{" + c + ",\"expiresAt\":\"\"}", "{" + c + ",\"ttl\":\"P-1D\"}", "{" + c + ",\"ttl\":\"PT0S\"}",
+				"{" + c + ",\"ttl\":\"forever\"}", "{" + c + ",\"ttl\":\"P999999999D\"}",
+				"{" + c + ",\"ttl\":\"P1D\",\"expiresAt\":\"2099-01-01T00:00:00Z\"}",
+				// not JSON, or more than one JSON value
+				"{" + c + "} {\"consumerId\":\"other\"}", "{" + c + "}]", "{" + c + ",}", "{'consumerId':'x'}",
+				"{consumerId:\"x\"}", "{" + c + " /* comment */}", "{" + c + ",\"rateLimit\":{\"requestsPerSecond\":NaN}}",
+				"", "null", "\"" + this.consumer + "\"", "{" + c + ",\"name\":\"\\ud800\"}",
+				// unknown and duplicate fields, including ones that would matter if they were honoured
+				"{" + c + ",\"id\":\"00000000-0000-0000-0000-000000000001\"}", "{" + c + ",\"keyHash\":\"00\"}",
+				"{" + c + ",\"key\":\"sk_live_chosen\"}", "{" + c + ",\"revokedAt\":null}",
+				"{" + c + ",\"scopes\":[],\"scopes\":[\"admin\"]}", "{" + c + ",\"__proto__\":{\"admin\":true}}");
+		for (String body : bodies) {
+			WebTestClient.ResponseSpec response = post(body);
+			response.expectStatus().value((status) -> assertThat(status).as(abbreviate(body)).isBetween(400, 499))
+				.expectHeader().contentType(MediaType.APPLICATION_JSON)
+				.expectBody(JSON).value((error) -> {
+					assertThat(error).as(abbreviate(body)).containsKeys("error", "message");
+					assertThat((String) error.get("message")).isNotBlank().doesNotContain("Exception");
+				});
+		}
+		assertThat(keysOf(this.consumer)).isEmpty();
+	}
+
+	@Test
+	void hostileUpdatesAndRotationsAreRefusedAndChangeNothing() {
+		Map<String, Object> created = this.admin.create(Map.of("consumerId", this.consumer, "name", "before",
+				"scopes", List.of("a")));
+		String id = (String) created.get("id");
+		List<String> updates = List.of("{\"name\":5}", "{\"scopes\":\"admin\"}", "{\"consumerId\":\"someone-else\"}",
+				"{\"expiresAt\":\"yesterday\"}", "{\"ttl\":\"P-1D\"}", "{\"metadata\":[]}", "{\"name\":\"x\",}",
+				"{\"status\":\"active\"}", "{\"revokedAt\":null}", "{\"name\":\"after\",\"name\":\"again\"}",
+				"{\"metadata\":" + "{\"a\":".repeat(3000) + "1" + "}".repeat(3000) + "}", "[]", "");
+		for (String body : updates) {
+			this.admin.client().patch().uri("/{id}", id).contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+				.exchange()
+				.expectStatus().value((status) -> assertThat(status).as(abbreviate(body)).isBetween(400, 499))
+				.expectBody(JSON).value((error) -> assertThat(error).as(abbreviate(body)).containsKey("error"));
+		}
+		List<String> rotations = List.of("{\"gracePeriod\":\"forever\"}", "{\"gracePeriod\":\"-PT1H\"}",
+				"{\"gracePeriod\":3600}", "{\"gracePeriod\":\"P99999D\"}", "{\"ttl\":\"P0D\"}",
+				"{\"expiresAt\":\"2001-01-01T00:00:00Z\"}", "{\"keepOld\":true}", "{\"gracePeriod\":null,}");
+		for (String body : rotations) {
+			this.admin.client().post().uri("/{id}/rotate", id).contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+				.exchange()
+				.expectStatus().value((status) -> assertThat(status).as(abbreviate(body)).isBetween(400, 499))
+				.expectBody(JSON).value((error) -> assertThat(error).as(abbreviate(body)).containsKey("error"));
+		}
+		this.admin.client().get().uri("/{id}", id).exchange().expectStatus().isOk().expectBody(JSON)
+			.value((view) -> assertThat(view).containsEntry("name", "before").containsEntry("scopes", List.of("a"))
+				.containsEntry("status", "active").containsEntry("consumerId", this.consumer)
+				.containsEntry("expiresAt", created.get("expiresAt")));
+		assertThat(keysOf(this.consumer)).hasSize(1);
+	}
+
+	/**
+	 * SQL, JSON, template and script text in every free-text field. Text a field allows is stored
+	 * and read back exactly as sent (queries are parameterised, JSON is written by a serializer),
+	 * and gains nothing: no extra scopes, no other consumer; text it does not allow is a 400 that
+	 * stores nothing. The table is intact afterwards.
+	 */
+	@Test
+	void injectionTextIsDataNeverCode() {
+		List<String> payloads = List.of("'; DROP TABLE keyauth_api_keys; --", "x' OR '1'='1",
+				"\" OR 1=1 --", "x\",\"scopes\":[\"admin\"],\"consumerId\":\"root", "}{\"scopes\":[\"admin\"]}",
+				"$(rm -rf /)", "${jndi:ldap://127.0.0.1/a}", "{{7*7}}", "<script>alert(1)</script>", "\\u0000",
+				"%27%3B--", "a\u0000b", "line\r\nX-Consumer-Id: root");
+		int stored = 0;
+		for (String payload : payloads) {
+			for (String field : List.of("consumerId", "name", "metadataValue", "metadataKey", "scope")) {
+				String consumerId = field.equals("consumerId") ? this.consumer + payload : this.consumer;
+				Map<String, Object> body = new java.util.LinkedHashMap<>();
+				body.put("consumerId", consumerId);
+				if (field.equals("name")) {
+					body.put("name", payload);
+				}
+				if (field.equals("metadataValue")) {
+					body.put("metadata", Map.of("k", payload));
+				}
+				if (field.equals("metadataKey")) {
+					body.put("metadata", Map.of(payload, "v"));
+				}
+				if (field.equals("scope")) {
+					body.put("scopes", List.of(payload));
+				}
+				Map<String, Object> response = this.admin.client().post().contentType(MediaType.APPLICATION_JSON)
+					.bodyValue(body).exchange()
+					.expectStatus().value((status) -> assertThat(status).as(field + " " + payload).isIn(201, 400))
+					.expectBody(JSON).returnResult().getResponseBody();
+				if (!response.containsKey("id")) {
+					assertThat(response).containsEntry("error", "invalid_request");
+					continue;
+				}
+				stored++;
+				Map<String, Object> view = this.admin.client().get().uri("/{id}", response.get("id")).exchange()
+					.expectStatus().isOk().expectBody(JSON).returnResult().getResponseBody();
+				assertThat(view.get("consumerId")).as(field + " " + payload).isEqualTo(consumerId);
+				assertThat(view.get("scopes")).isEqualTo(body.getOrDefault("scopes", List.of()));
+				assertThat(view.get("name")).isEqualTo(body.get("name"));
+				assertThat(view.get("metadata")).isEqualTo(body.getOrDefault("metadata", Map.of()));
+			}
+		}
+		assertThat(stored).as("payloads the fields allow were stored").isGreaterThan(20);
+		Long rows = this.database.sql("SELECT count(*) AS n FROM keyauth_api_keys WHERE consumer_id LIKE :c")
+			.bind("c", this.consumer + "%")
+			.map((row) -> row.get("n", Long.class))
+			.one()
+			.block(Duration.ofSeconds(10));
+		assertThat(rows).isEqualTo(stored);
+	}
+
+	private static String abbreviate(String body) {
+		return (body.length() <= 120) ? body : body.substring(0, 120) + "... (" + body.length() + " chars)";
 	}
 
 }
