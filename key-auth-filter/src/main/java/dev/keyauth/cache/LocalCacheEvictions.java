@@ -7,7 +7,10 @@ public interface LocalCacheEvictions {
 
 	void evict(KeyHash hash);
 
-	/** Some invalidations may have been missed: nothing cached can be trusted any more. */
+	/**
+	 * Some invalidations may have been missed: nothing cached can be trusted any more without
+	 * reading it again.
+	 */
 	void evictAll();
 
 }

@@ -36,7 +36,8 @@ import org.springframework.data.redis.listener.ReactiveRedisMessageListenerConta
  * Failure mode: while Redis is down, heartbeats stop, {@code confirmedThrough} stops moving, and
  * after that bound the local cache re-checks every key against Redis (skipped by its breaker)
  * and PostgreSQL. When heartbeats resume after a gap, invalidations may have been lost in it, so
- * the whole local cache is dropped; the subscription is re-established with backoff, forever.
+ * every local entry is read again before its next use (kept only as a stale fallback in case
+ * PostgreSQL is down too); the subscription is re-established with backoff, forever.
  */
 public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
@@ -173,7 +174,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		if (previous == 0 || sentAt - previous > 2 * this.heartbeatInterval.toMillis() + 250) {
 			if (previous != 0) {
 				logger.warn("Key invalidation subscription was interrupted for " + (sentAt - previous)
-						+ " ms; dropping the in-process key cache");
+						+ " ms; re-reading every key in the in-process cache before its next use");
 			}
 			this.evictions.evictAll();
 		}

@@ -68,6 +68,12 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private volatile long lastEvictAll = System.nanoTime();
 
+	/**
+	 * Epoch millis of the last {@link #evictAll()}: local entries received at or before it are no
+	 * longer trusted, but stay as stale fallbacks.
+	 */
+	private volatile long untrustedThrough = Long.MIN_VALUE;
+
 	private volatile InvalidationBus bus = InvalidationBus.LOCAL;
 
 	/**
@@ -128,7 +134,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	}
 
 	private boolean isTrusted(CachedLookup cached, long now) {
-		if (now >= cached.checkAfter() || cached.isFailure()) {
+		if (now >= cached.checkAfter() || cached.isFailure() || cached.receivedAt() <= this.untrustedThrough) {
 			return false;
 		}
 		long confirmed = this.bus.confirmedThrough();
@@ -208,12 +214,16 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 		}
 	}
 
+	/**
+	 * Stops trusting every local entry: each is read again on its next use. The entries are not
+	 * dropped, so that a key whose re-read fails because PostgreSQL is down is still served within
+	 * stale-if-error, as it would have been without the eviction. (Heartbeats resuming after a
+	 * Redis outage trigger this; PostgreSQL may well be down at that moment too.)
+	 */
 	@Override
 	public void evictAll() {
 		this.lastEvictAll = System.nanoTime();
-		if (this.local != null) {
-			this.local.synchronous().invalidateAll();
-		}
+		this.untrustedThrough = this.clock.millis();
 	}
 
 	/** Number of keys held in process (approximate), for metrics and tests. */

@@ -117,6 +117,27 @@ class TieredApiKeyLookupTest {
 	}
 
 	@Test
+	void afterEvictAllEveryKeyIsReadAgainButServedStaleIfTheStoreIsDown() {
+		KeyHash hash = stored();
+		KeyHash other = stored();
+		expectFound(hash);
+		expectFound(other);
+		this.clock.advance(Duration.ofMillis(1));
+		// Heartbeats resumed after a Redis outage, while PostgreSQL is down too.
+		this.lookup.evictAll();
+		this.storeDown.set(true);
+		expectFound(hash);
+		assertThat(this.queries).as("the evicted entry was read again").hasValue(3);
+		this.storeDown.set(false);
+		this.clock.advance(Duration.ofSeconds(1));
+		expectFound(other);
+		assertThat(this.queries).hasValue(4);
+		// Read again after the eviction, it is trusted again.
+		expectFound(other);
+		assertThat(this.queries).hasValue(4);
+	}
+
+	@Test
 	void aFailedLoadIsNotCached() {
 		KeyHash hash = stored();
 		this.storeDown.set(true);
