@@ -114,7 +114,9 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 			.onErrorResume(KeyAuthenticationException.class, (failure) -> {
 				this.metrics.authentication(outcomeOf(failure), System.nanoTime() - start);
 				logRefusal(exchange, failure);
-				return this.failureHandler.onAuthenticationFailure(exchange, failure).then(Mono.empty());
+				return Refusals
+					.afterRequestRead(exchange, () -> this.failureHandler.onAuthenticationFailure(exchange, failure))
+					.then(Mono.empty());
 			})
 			.flatMap(chain::filter);
 	}

@@ -3,6 +3,7 @@ package dev.keyauth.ratelimit;
 import java.nio.charset.StandardCharsets;
 
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.Refusals;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
 import dev.keyauth.filter.RouteKeyAuthPolicy;
 import dev.keyauth.metrics.KeyAuthMetrics;
@@ -86,7 +87,7 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 				return chain.filter(exchange);
 			}
 			this.metrics.rateLimited();
-			return refuse(exchange.getResponse());
+			return Refusals.afterRequestRead(exchange, () -> refuse(exchange.getResponse()));
 		});
 	}
 

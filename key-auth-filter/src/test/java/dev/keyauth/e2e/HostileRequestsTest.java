@@ -191,6 +191,61 @@ class HostileRequestsTest {
 		assertRefused(send(many), 431);
 	}
 
+	@Test
+	void aConnectionStaysUsableAfterARefusal() throws IOException {
+		// Refusals, then requests on the same keep-alive connection, each sent once the previous
+		// answer arrived, as a client does: each gets its answer (the server must not stop reading
+		// after answering a request before its end; see Refusals).
+		String refused = "GET /echo/x HTTP/1.1\r\nHost: h\r\nX-API-Key: sk_live_nope\r\n\r\n";
+		String accepted = "GET /echo/x HTTP/1.1\r\nHost: h\r\nX-API-Key: " + this.validKey + "\r\n\r\n";
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(5_000);
+			OutputStream out = socket.getOutputStream();
+			InputStream in = socket.getInputStream();
+			for (int round = 0; round < 50; round++) {
+				out.write(refused.getBytes(StandardCharsets.ISO_8859_1));
+				out.flush();
+				assertThat(readOne(in)).as("round " + round + ", the refusal").startsWith("HTTP/1.1 401");
+				out.write(((round % 2 == 0) ? refused : accepted).getBytes(StandardCharsets.ISO_8859_1));
+				out.flush();
+				assertThat(readOne(in)).as("round " + round + ", the next request")
+					.startsWith((round % 2 == 0) ? "HTTP/1.1 401" : "HTTP/1.1 200");
+			}
+		}
+	}
+
+	@Test
+	void aRefusedRequestWithABodyClosesItsConnection() throws IOException {
+		String body = "{\"x\":1}";
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(5_000);
+			socket.getOutputStream().write(("POST /echo/x HTTP/1.1\r\nHost: h\r\nX-API-Key: sk_live_nope\r\n"
+					+ "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+				.getBytes(StandardCharsets.ISO_8859_1));
+			Response response = Response.read(socket.getInputStream());
+			assertThat(response.status()).isEqualTo(401);
+			assertThat(response.head().toLowerCase()).contains("connection: close");
+		}
+		assertThat(upstream.hasReceived()).isFalse();
+	}
+
+	/** Reads one response (head and a Content-Length body) from a kept-alive connection. */
+	private static String readOne(InputStream in) throws IOException {
+		StringBuilder head = new StringBuilder();
+		while (!head.toString().endsWith("\r\n\r\n")) {
+			int b = in.read();
+			if (b < 0) {
+				throw new IOException("connection closed after: " + head);
+			}
+			head.append((char) b);
+		}
+		java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+			.matcher(head);
+		int remaining = length.find() ? Integer.parseInt(length.group(1)) : 0;
+		in.readNBytes(remaining);
+		return head.toString();
+	}
+
 	record Response(int status, String head, String body) {
 
 		static Response read(InputStream in) throws IOException {
