@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.KeyUsage;
@@ -29,6 +31,9 @@ import org.springframework.context.SmartLifecycle;
  * next successful flush; nothing is lost unless the process dies while the store is down.
  */
 public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycle {
+
+	/** The most keys one usage statement writes. */
+	static final int CHUNK = 1000;
 
 	private static final Log logger = LogFactory.getLog(BatchingKeyUsageRecorder.class);
 
@@ -63,14 +68,34 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 			if (batch.isEmpty()) {
 				return Mono.empty();
 			}
-			return this.store.recordUsage(batch).timeout(this.timeout).onErrorResume((ex) -> {
-				logger.warn("Could not record key usage (" + batch.size() + " keys); keeping it for the next flush: "
-						+ ex);
-				batch.forEach((usage) -> this.counters.computeIfAbsent(usage.id(), (id) -> new Counter())
-					.add(usage.count(), usage.lastUsedAt().toEpochMilli()));
-				return Mono.empty();
-			});
+			// In statements of at most CHUNK keys, each with its own timeout: one statement for
+			// every key used in the interval would, with enough keys, never finish in time, and
+			// its keys would then pile up for the next flush forever.
+			AtomicInteger kept = new AtomicInteger();
+			AtomicReference<Throwable> lastFailure = new AtomicReference<>();
+			return Flux.fromIterable(chunks(batch))
+				.concatMap((chunk) -> this.store.recordUsage(chunk).timeout(this.timeout).onErrorResume((ex) -> {
+					lastFailure.set(ex);
+					kept.addAndGet(chunk.size());
+					chunk.forEach((usage) -> this.counters.computeIfAbsent(usage.id(), (id) -> new Counter())
+						.add(usage.count(), usage.lastUsedAt().toEpochMilli()));
+					return Mono.empty();
+				}))
+				.then(Mono.fromRunnable(() -> {
+					if (kept.get() > 0) {
+						logger.warn("Could not record key usage (" + kept.get() + " of " + batch.size()
+								+ " keys); keeping it for the next flush: " + lastFailure.get());
+					}
+				}));
 		});
+	}
+
+	private static List<List<KeyUsage>> chunks(List<KeyUsage> batch) {
+		List<List<KeyUsage>> chunks = new ArrayList<>((batch.size() + CHUNK - 1) / CHUNK);
+		for (int from = 0; from < batch.size(); from += CHUNK) {
+			chunks.add(batch.subList(from, Math.min(from + CHUNK, batch.size())));
+		}
+		return chunks;
 	}
 
 	private List<KeyUsage> drain() {

@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.KeyUsage;
@@ -16,6 +17,7 @@ import reactor.core.publisher.Mono;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
@@ -71,6 +73,29 @@ class BatchingKeyUsageRecorderTest {
 		this.recorder.flush().block();
 		assertThat(this.writes).hasSize(1);
 		assertThat(this.writes.get(0)).extracting(KeyUsage::count).containsExactly(2L);
+	}
+
+	@Test
+	void manyKeysAreWrittenInBoundedStatementsAndAFailedOneIsKept() {
+		int keys = 2 * BatchingKeyUsageRecorder.CHUNK + 10;
+		for (int i = 0; i < keys; i++) {
+			this.recorder.record(UUID.randomUUID());
+		}
+		// The second statement fails; the other two are written.
+		AtomicInteger calls = new AtomicInteger();
+		doAnswer((invocation) -> {
+			if (calls.incrementAndGet() == 2) {
+				return Mono.error(new IllegalStateException("timed out"));
+			}
+			this.writes.add(List.copyOf(invocation.getArgument(0)));
+			return Mono.empty();
+		}).when(this.store).recordUsage(any());
+		this.recorder.flush().block();
+		assertThat(this.writes).extracting(Collection::size)
+			.containsExactly(BatchingKeyUsageRecorder.CHUNK, 10);
+		this.recorder.flush().block();
+		assertThat(this.writes).as("the failed statement's keys, written with the next flush").hasSize(3);
+		assertThat(this.writes.get(2)).hasSize(BatchingKeyUsageRecorder.CHUNK);
 	}
 
 	@Test
