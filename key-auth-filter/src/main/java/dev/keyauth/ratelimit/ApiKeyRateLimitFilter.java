@@ -11,6 +11,7 @@ import dev.keyauth.ratelimit.ApiKeyRateLimiter.Decision;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.RateLimit;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -81,14 +82,29 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 		else {
 			decision = this.limiter.consume("route:" + RouteKeyAuthPolicies.routeId(exchange) + ":" + keyId, routeLimit);
 		}
-		return decision.flatMap((outcome) -> {
-			addHeaders(exchange.getResponse(), outcome);
-			if (outcome.allowed()) {
-				return chain.filter(exchange);
+		if (decision instanceof Fuseable.ScalarCallable<?> decided) {
+			// Decided from this instance's local allowance: no operator chain needed.
+			Decision outcome;
+			try {
+				outcome = (Decision) decided.call();
 			}
-			this.metrics.rateLimited();
-			return Refusals.afterRequestRead(exchange, () -> refuse(exchange.getResponse()));
-		});
+			catch (Exception ex) {
+				return Mono.error(ex);
+			}
+			if (outcome != null) {
+				return apply(exchange, chain, outcome);
+			}
+		}
+		return decision.flatMap((outcome) -> apply(exchange, chain, outcome));
+	}
+
+	private Mono<Void> apply(ServerWebExchange exchange, GatewayFilterChain chain, Decision outcome) {
+		addHeaders(exchange.getResponse(), outcome);
+		if (outcome.allowed()) {
+			return chain.filter(exchange);
+		}
+		this.metrics.rateLimited();
+		return Refusals.afterRequestRead(exchange, () -> refuse(exchange.getResponse()));
 	}
 
 	private static void addHeaders(ServerHttpResponse response, Decision decision) {

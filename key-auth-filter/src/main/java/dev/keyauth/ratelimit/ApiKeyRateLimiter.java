@@ -2,10 +2,13 @@ package dev.keyauth.ratelimit;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import dev.keyauth.store.RateLimit;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -38,6 +41,8 @@ public class ApiKeyRateLimiter {
 	private final Runnable onRedisFailure;
 
 	private final LocalTokenAllowances allowances;
+
+	private final Map<String, Refill> refills = new ConcurrentHashMap<>();
 
 	/**
 	 * A limiter that asks Redis on every request.
@@ -74,24 +79,49 @@ public class ApiKeyRateLimiter {
 
 	/** Takes one token from the bucket {@code bucket}, governed by {@code limit}. */
 	public Mono<Decision> consume(String bucket, RateLimit limit) {
-		long remaining = this.allowances.tryTake(bucket);
-		if (remaining >= 0) {
-			return Mono.just(new Decision(true, remaining, limit));
+		Decision local = takeLocal(bucket, limit);
+		if (local != null) {
+			return Mono.just(local);
 		}
 		int batch = this.allowances.batchSize(bucket, limit);
-		Mono<Decision> fromRedis = take(bucket, limit, batch);
 		if (batch == 1) {
-			return fromRedis;
+			return take(bucket, limit, 1);
 		}
-		// A refused batch only says the bucket has fewer than a batch left; one token may still be
-		// there.
-		return fromRedis.flatMap((decision) -> {
+		// One batch request per bucket at a time. Without this, every request that finds the
+		// allowance empty at the same moment would take a batch of its own, and a busy key would
+		// drain its shared bucket into allowances that expire unspent.
+		Refill created = new Refill();
+		Refill inFlight = this.refills.computeIfAbsent(bucket, (b) -> created);
+		if (inFlight != created) {
+			// Read at subscription: the leader registers the request just after creating it.
+			return Mono.defer(() -> inFlight.result).then(Mono.defer(() -> {
+				Decision afterRefill = takeLocal(bucket, limit);
+				return (afterRefill != null) ? Mono.just(afterRefill) : take(bucket, limit, 1);
+			}));
+		}
+		Mono<Decision> refill = take(bucket, limit, batch).flatMap((decision) -> {
 			if (decision.allowed() || decision.remaining() < 0) {
 				return Mono.just(decision);
 			}
+			// A refused batch only says the bucket has fewer than a batch left; one token may
+			// still be there.
 			this.allowances.scarce(bucket);
 			return take(bucket, limit, 1);
-		});
+		}).doFinally((signal) -> this.refills.remove(bucket, created)).cache();
+		created.result = refill;
+		return refill;
+	}
+
+	private @Nullable Decision takeLocal(String bucket, RateLimit limit) {
+		long remaining = this.allowances.tryTake(bucket);
+		return (remaining >= 0) ? new Decision(true, remaining, limit) : null;
+	}
+
+	/** A batch request in flight; {@code result} is set right after the refill is registered. */
+	private static final class Refill {
+
+		volatile Mono<Decision> result = Mono.empty();
+
 	}
 
 	private Mono<Decision> take(String bucket, RateLimit limit, int tokens) {

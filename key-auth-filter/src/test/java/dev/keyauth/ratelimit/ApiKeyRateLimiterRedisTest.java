@@ -11,6 +11,7 @@ import dev.keyauth.test.TestRedis;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 
 import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
 import org.springframework.core.io.ClassPathResource;
@@ -84,6 +85,19 @@ class ApiKeyRateLimiterRedisTest {
 		}
 		// The nine were spent without asking Redis: its bucket has not moved.
 		assertThat(tokensInRedis()).isEqualTo(90);
+	}
+
+	@Test
+	void concurrentRequestsShareOneBatchRequest() {
+		ApiKeyRateLimiter limiter = limiter(0.1);
+		RateLimit limit = new RateLimit(1000, 1000);
+		// Fifty requests find the allowance empty at once: one batch of 100 serves them all.
+		List<Decision> decisions = Flux.range(0, 50)
+			.flatMap((i) -> limiter.consume("key:k", limit), 50)
+			.collectList()
+			.block(Duration.ofSeconds(5));
+		assertThat(decisions).hasSize(50).allSatisfy((decision) -> assertThat(decision.allowed()).isTrue());
+		assertThat(tokensInRedis()).isEqualTo(900);
 	}
 
 	@Test
