@@ -16,6 +16,8 @@ import dev.keyauth.store.ApiKey;
 import dev.keyauth.usage.KeyUsageRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SynchronousSink;
 
@@ -102,14 +104,30 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 		}
 		exchange.getAttributes().put(KEY_AUTH_POLICY_ATTR, policy);
 		long start = System.nanoTime();
+		Mono<ApiKeyCredential> credential = this.credentialConverter.convert(exchange);
+		Mono<ServerWebExchange> forwarded;
+		if (credential instanceof Fuseable.ScalarCallable<?> scalar
+				&& callQuietly(scalar) instanceof ApiKeyCredential presented) {
+			Mono<ApiKey> answer = this.authenticator.authenticate(presented.key());
+			ServerWebExchange now = authenticatedNow(exchange, policy, presented, answer);
+			if (now != null) {
+				// The common case, decided without an operator chain: a cache hit on a good key.
+				this.metrics.authentication(Outcome.VALID, System.nanoTime() - start);
+				return chain.filter(now);
+			}
+			forwarded = checked(exchange, policy, presented, answer);
+		}
+		else {
+			forwarded = credential
+				.flatMap((presented) -> checked(exchange, policy, presented,
+						this.authenticator.authenticate(presented.key())))
+				.switchIfEmpty(Mono.defer(() -> anonymousOrMissing(exchange, policy)));
+		}
 		// Errors from the chain itself are not caught here: onErrorResume sits before flatMap.
-		return this.credentialConverter.convert(exchange)
-			.flatMap((credential) -> this.authenticator.authenticate(credential.key())
-				.handle((ApiKey key, SynchronousSink<ApiKey> sink) -> requireScopes(policy.requiredScopes(), key, sink))
-				.map((key) -> authenticated(exchange, credential, key)))
-			.switchIfEmpty(Mono.defer(() -> anonymousOrMissing(exchange, policy)))
-			.doOnNext((forwarded) -> this.metrics.authentication(
-					forwarded.getAttributes().containsKey(AUTHENTICATED_API_KEY_ATTR) ? Outcome.VALID : Outcome.ANONYMOUS,
+		return forwarded
+			.doOnNext((authenticated) -> this.metrics.authentication(
+					authenticated.getAttributes().containsKey(AUTHENTICATED_API_KEY_ATTR) ? Outcome.VALID
+							: Outcome.ANONYMOUS,
 					System.nanoTime() - start))
 			.onErrorResume(KeyAuthenticationException.class, (failure) -> {
 				this.metrics.authentication(outcomeOf(failure), System.nanoTime() - start);
@@ -119,6 +137,41 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 					.then(Mono.empty());
 			})
 			.flatMap(chain::filter);
+	}
+
+	/** The exchange to forward once the key's answer arrives and passes the route's scopes. */
+	private Mono<ServerWebExchange> checked(ServerWebExchange exchange, RouteKeyAuthPolicy policy,
+			ApiKeyCredential presented, Mono<ApiKey> answer) {
+		return answer
+			.handle((ApiKey key, SynchronousSink<ApiKey> sink) -> requireScopes(policy.requiredScopes(), key, sink))
+			.map((key) -> authenticated(exchange, presented, key));
+	}
+
+	/**
+	 * The exchange to forward if the key's answer is already here (a cache hit) and the key is
+	 * good for this route; {@code null} for anything else, which takes the general path with the
+	 * same answer.
+	 */
+	private @Nullable ServerWebExchange authenticatedNow(ServerWebExchange exchange, RouteKeyAuthPolicy policy,
+			ApiKeyCredential presented, Mono<ApiKey> answer) {
+		if (!(answer instanceof Fuseable.ScalarCallable<?> scalar) || !(callQuietly(scalar) instanceof ApiKey key)) {
+			return null;
+		}
+		List<String> required = policy.requiredScopes();
+		if (!required.isEmpty() && !key.scopes().containsAll(required)) {
+			return null;
+		}
+		return authenticated(exchange, presented, key);
+	}
+
+	/** The value of an already-completed Mono, or {@code null} if it is empty or an error. */
+	private static @Nullable Object callQuietly(Fuseable.ScalarCallable<?> scalar) {
+		try {
+			return scalar.call();
+		}
+		catch (Exception ex) {
+			return null;
+		}
 	}
 
 	private static Outcome outcomeOf(KeyAuthenticationException failure) {

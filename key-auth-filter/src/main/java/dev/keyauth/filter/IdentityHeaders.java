@@ -47,12 +47,17 @@ public class IdentityHeaders {
 
 	/** The exchange without client-sent identity headers; the same exchange if it had none. */
 	public ServerWebExchange withoutSpoofedIdentity(ServerWebExchange exchange) {
-		HttpHeaders headers = exchange.getRequest().getHeaders();
-		if (!headers.containsHeader(this.consumerIdHeader) && !headers.containsHeader(this.keyIdHeader)
-				&& !headers.containsHeader(this.scopesHeader) && !headers.containsHeader(ANONYMOUS_HEADER)) {
+		if (!carriesIdentity(exchange.getRequest().getHeaders())) {
 			return exchange;
 		}
 		return exchange.mutate().request((request) -> request.headers(this::removeIdentity)).build();
+	}
+
+	// Checked on the server's own header map, which looks names up without copying them; the
+	// mutable copy a mutation makes would lower-case each name on every removal.
+	private boolean carriesIdentity(HttpHeaders headers) {
+		return headers.containsHeader(this.consumerIdHeader) || headers.containsHeader(this.keyIdHeader)
+				|| headers.containsHeader(this.scopesHeader) || headers.containsHeader(ANONYMOUS_HEADER);
 	}
 
 	/**
@@ -62,12 +67,15 @@ public class IdentityHeaders {
 	public ServerWebExchange authenticated(ServerWebExchange exchange, ApiKeyCredential credential, ApiKey key) {
 		URI uri = (this.hideCredentials && credential.queryParam() != null)
 				? withoutQueryParam(exchange.getRequest().getURI(), credential.queryParam()) : null;
+		boolean spoofed = carriesIdentity(exchange.getRequest().getHeaders());
 		return exchange.mutate().request((request) -> {
 			if (uri != null) {
 				request.uri(uri);
 			}
 			request.headers((headers) -> {
-				removeIdentity(headers);
+				if (spoofed) {
+					removeIdentity(headers);
+				}
 				if (this.hideCredentials) {
 					for (String name : credential.sourceHeaders()) {
 						headers.remove(name);

@@ -89,6 +89,23 @@ class LookupApiKeyAuthenticatorTest {
 	}
 
 	@Test
+	void anAnswerStillToComeIsJudgedLikeACacheHit() {
+		// Cache hits are decided synchronously; answers that arrive later go through operators.
+		LookupApiKeyAuthenticator later = new LookupApiKeyAuthenticator(this.format,
+				(hash) -> Mono.defer(() -> Mono.justOrEmpty(this.keys.get(hash))), Clock.fixed(NOW, ZoneOffset.UTC),
+				Duration.ofSeconds(1));
+		StepVerifier.create(later.authenticate(store(null, null))).expectNextCount(1).verifyComplete();
+		StepVerifier.create(later.authenticate(store(null, NOW.minusSeconds(1))))
+			.verifyError(InvalidApiKeyException.class);
+		StepVerifier.create(later.authenticate(this.generator.generateKey())).verifyError(InvalidApiKeyException.class);
+		LookupApiKeyAuthenticator failing = new LookupApiKeyAuthenticator(this.format,
+				(hash) -> Mono.defer(() -> Mono.error(new IllegalStateException("down"))), Clock.systemUTC(),
+				Duration.ofSeconds(1));
+		StepVerifier.create(failing.authenticate(this.generator.generateKey()))
+			.verifyError(KeyAuthUnavailableException.class);
+	}
+
+	@Test
 	void aFailingStoreIsUnavailableNotInvalid() {
 		LookupApiKeyAuthenticator failing = new LookupApiKeyAuthenticator(this.format,
 				(hash) -> Mono.error(new IllegalStateException("connection refused")), Clock.systemUTC(),

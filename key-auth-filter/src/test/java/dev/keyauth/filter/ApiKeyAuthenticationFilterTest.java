@@ -97,6 +97,31 @@ class ApiKeyAuthenticationFilterTest {
 	}
 
 	@Test
+	void aKeyAnsweredLaterIsForwardedExactlyLikeACacheHit() {
+		// A cache hit is decided without an operator chain; an answer still to come (here: not a
+		// scalar Mono) takes the general path. Both must forward the same request.
+		MockServerHttpRequest.BaseBuilder<?> request = MockServerHttpRequest.get("/orders?x=1")
+			.header("Authorization", "Bearer " + GOOD)
+			.header("X-Consumer-Id", "forged")
+			.header("Accept", "*/*");
+		run(request);
+		ServerWebExchange fromHit = this.forwarded.getAndSet(null);
+		this.authenticator = (key) -> Mono.defer(() -> GOOD.equals(key) ? Mono.just(KEY)
+				: Mono.error(InvalidApiKeyException.INSTANCE));
+		run(MockServerHttpRequest.get("/orders?x=1")
+			.header("Authorization", "Bearer " + GOOD)
+			.header("X-Consumer-Id", "forged")
+			.header("Accept", "*/*"));
+		ServerWebExchange fromLater = this.forwarded.get();
+		assertThat(fromLater.getRequest().getHeaders().toSingleValueMap())
+			.isEqualTo(fromHit.getRequest().getHeaders().toSingleValueMap())
+			.containsEntry("X-Consumer-Id", "acme");
+		assertThat(fromLater.getRequest().getURI()).isEqualTo(fromHit.getRequest().getURI());
+		assertThat((ApiKey) fromLater.getAttribute(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR))
+			.isEqualTo(KEY);
+	}
+
+	@Test
 	void aKeyWithoutScopesForwardsNoScopesHeaderEvenIfTheClientSentOne() {
 		ApiKey noScopes = new ApiKey(KEY.id(), KEY.keyStart(), "acme", null, List.of(), Map.of(), Instant.EPOCH, null,
 				null, null);
