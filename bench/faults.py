@@ -74,7 +74,7 @@ def keys_file(path, keys):
 
 def wrk(keys_path, seconds, out):
     env = dict(os.environ, KEYS_FILE=keys_path)
-    return subprocess.Popen(["wrk", "-t1", "-c4", "-d%ds" % seconds, "-s", "bench/status.lua",
+    return subprocess.Popen(["wrk", "-t1", "-c4", "--timeout", "5s", "-d%ds" % seconds, "-s", "bench/status.lua",
                              "http://127.0.0.1:%d/bench/x" % PORT], env=env, stdout=open(out, "w"),
                             stderr=subprocess.STDOUT)
 

@@ -12,7 +12,8 @@ MODE=${1:-quick}
 case "$MODE" in
   quick) DURATION=8; WARMUP=10; CONNECTIONS=32; SCALE_KEYS=0; MEMORY_KEYS=0; REVOCATIONS=0 ;;
   full) DURATION=30; WARMUP=60; CONNECTIONS=32; SCALE_KEYS=1000000; MEMORY_KEYS=100000; REVOCATIONS=100 ;;
-  *) echo "usage: bench/run.sh [quick|full]"; exit 2 ;;
+  core) DURATION=30; WARMUP=60; CONNECTIONS=32; SCALE_KEYS=0; MEMORY_KEYS=0; REVOCATIONS=0 ;;
+  *) echo "usage: bench/run.sh [quick|core|full]"; exit 2 ;;
 esac
 # Latency is compared at a load the machine is not saturated by: with 32 connections every
 # configuration queues, and p99 measures the queue (tens of ms, moving by +-20 ms between runs).
@@ -97,6 +98,8 @@ record() { # label
 URL=http://127.0.0.1:$GW_PORT/bench/x
 
 FULL=$([ "$MODE" = full ] && echo 1 || echo "")
+# core: (2), (3) and (6) with full warm-up, for a before/after of a change to the hot path.
+CORE=$([ "$MODE" = full ] || [ "$MODE" = core ] && echo 1 || echo "")
 if [ -n "$FULL" ]; then
   log "(1) downstream directly"
   run_wrk "http://127.0.0.1:$UP_PORT/bench/x"; record "1 downstream directly"
@@ -131,12 +134,14 @@ if [ -n "$FULL" ]; then
 fi
 
 start_gateway ratelimit
-if [ -n "$FULL" ]; then
+if [ -n "$CORE" ]; then
   log "(6) key auth + per-key rate limit"
   create_key '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' > "$OUT/limited.key"
   run_wrk "$URL" "$OUT/limited.key"; record "6 key auth + rate limit"
 fi
 
+QUERIES_BADSUM=n/a; QUERIES_UNKNOWN=n/a; ROUNDS=0
+if [ "$MODE" != core ]; then
 log "(7) floods of invalid keys (same gateway)"
 python3 bench/keys.py badsum 1000 > "$OUT/badsum.keys"
 python3 bench/keys.py valid 1000 > "$OUT/unknown.keys"
@@ -145,20 +150,25 @@ run_wrk "$URL" "$OUT/badsum.keys"; record "7a flood, bad checksum"
 AFTER_BADSUM=$(metric 'keyauth_store_lookups_seconds_count')
 run_wrk "$URL" "$OUT/unknown.keys"; record "7b flood, unknown well-formed"
 AFTER_UNKNOWN=$(metric 'keyauth_store_lookups_seconds_count')
+QUERIES_BADSUM=$((AFTER_BADSUM - BEFORE))
+QUERIES_UNKNOWN=$((AFTER_UNKNOWN - AFTER_BADSUM))
+# Each 1000-key flood ran WARMUP+DURATION seconds; the negative TTL is 10 s.
+ROUNDS=$(( (WARMUP + DURATION + 9) / 10 + 1 ))
+fi
 stop_gateway
 
-if [ -n "$FULL" ]; then
+if [ -n "$CORE" ]; then
   # The same limit with local batching off: a Redis script call on every request.
   start_gateway ratelimit-exact --keyauth.rate-limit.local-share=0
   log "(6') key auth + per-key rate limit, a Redis call per request"
   run_wrk "$URL" "$OUT/limited.key"; record "6' rate limit, Redis call per request"
   stop_gateway
+  # And without the four X-RateLimit-* response headers, to show what they cost.
+  start_gateway ratelimit-noheaders --keyauth.rate-limit.include-headers=false
+  log "(6'') key auth + per-key rate limit, no X-RateLimit-* headers"
+  run_wrk "$URL" "$OUT/limited.key"; record "6'' rate limit, no X-RateLimit headers"
+  stop_gateway
 fi
-QUERIES_BADSUM=$((AFTER_BADSUM - BEFORE))
-QUERIES_UNKNOWN=$((AFTER_UNKNOWN - AFTER_BADSUM))
-# Each 1000-key flood ran WARMUP+DURATION seconds; the negative TTL is 10 s.
-ROUNDS=$(( (WARMUP + DURATION + 9) / 10 + 1 ))
-
 declare -A SCALE_P50 SCALE_P99
 SCALES=$([ -n "$FULL" ] && echo "1000 $SCALE_KEYS" || echo "")
 [ -n "$FULL" ] && log "scale: PostgreSQL lookups with 1 thousand and $SCALE_KEYS keys"
@@ -209,7 +219,7 @@ BASE=${RPS["2 gateway, key auth off"]}
   echo "|---|---:|---:|---:|---:|---:|---:|"
   for label in "1 downstream directly" "2 gateway, key auth off" "3 key auth, in-process hit" "4 key auth, Redis hit" \
       "5 key auth, PostgreSQL every request" "6 key auth + rate limit" "7a flood, bad checksum" "7b flood, unknown well-formed" \
-      "6' rate limit, Redis call per request" \
+      "6' rate limit, Redis call per request" "6'' rate limit, no X-RateLimit headers" \
       "5 PostgreSQL every request, 1000 keys" "5 PostgreSQL every request, $SCALE_KEYS keys"; do
  [ -n "${RPS[$label]:-}" ] || continue
     awk -v l="$label" -v r="${RPS[$label]}" -v b="$BASE" -v p50="${P50[$label]}" -v p99="${P99[$label]}" -v p999="${P999[$label]}" -v e="${ERR[$label]}" \
@@ -227,10 +237,10 @@ BASE=${RPS["2 gateway, key auth off"]}
       'BEGIN { printf "| %s | %.0f | %.2f | %.2f | %.2f | %.2f |\n", l, r, p50/1000, p99/1000, p999/1000, (p99-b)/1000 }'
   done
   echo
-  echo "Store queries: $QUERIES_BADSUM during the bad-checksum flood; $QUERIES_UNKNOWN during the flood of 1000 distinct unknown keys over $((WARMUP + DURATION)) s (bound: 1000 per 10 s negative TTL, so at most $((1000 * ROUNDS)))."
+  [ "$MODE" != core ] && echo "Store queries: $QUERIES_BADSUM during the bad-checksum flood; $QUERIES_UNKNOWN during the flood of 1000 distinct unknown keys over $((WARMUP + DURATION)) s (bound: 1000 per 10 s negative TTL, so at most $((1000 * ROUNDS)))."
   echo "Store queries in (3): $LOOKUPS3 (one load, then in-process hits); in (5): $LOOKUPS5."
   if [ -n "$FULL" ]; then
-  echo "PostgreSQL every request: p50 ${SCALE_P50[1000]} us / p99 ${SCALE_P99[1000]} us with 1000 keys; p50 ${SCALE_P50[$SCALE_KEYS]} us / p99 ${SCALE_P99[$SCALE_KEYS]} us with $SCALE_KEYS keys; p99 added over the gateway without key auth: $(( (${SCALE_P99[$SCALE_KEYS]} - ${P99["2 gateway, key auth off"]}) )) us."
+  echo "PostgreSQL every request: p50 ${SCALE_P50[1000]} us / p99 ${SCALE_P99[1000]} us with 1000 keys; p50 ${SCALE_P50[$SCALE_KEYS]} us / p99 ${SCALE_P99[$SCALE_KEYS]} us with $SCALE_KEYS keys; p99 added over the gateway without key auth at $LATENCY_CONNECTIONS connections: $(( ${LAT_P99["5 PostgreSQL every request, $SCALE_KEYS keys"]} - ${LAT_P99["2 gateway, key auth off"]} )) us."
   echo "Memory with $CACHED distinct keys loaded into the in-process cache: heap after full GC $((HEAP_START / 1048576)) MiB before, $((HEAP_END / 1048576)) MiB after; RSS $((RSS_KB / 1024)) MiB."
   echo "Revocation across two instances: $REVOCATION"
   fi

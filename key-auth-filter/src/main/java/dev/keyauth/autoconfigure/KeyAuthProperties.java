@@ -654,6 +654,13 @@ public class KeyAuthProperties {
 		 */
 		private double localShare = 0.1;
 
+		/**
+		 * Whether responses carry the gateway's X-RateLimit-Remaining, -Replenish-Rate,
+		 * -Burst-Capacity and -Requested-Tokens headers, like its own RedisRateLimiter's
+		 * include-headers. Refusals carry Retry-After either way.
+		 */
+		private boolean includeHeaders = true;
+
 		public int getDefaultRequestsPerSecond() {
 			return this.defaultRequestsPerSecond;
 		}
@@ -692,6 +699,14 @@ public class KeyAuthProperties {
 
 		public void setLocalShare(double localShare) {
 			this.localShare = localShare;
+		}
+
+		public boolean isIncludeHeaders() {
+			return this.includeHeaders;
+		}
+
+		public void setIncludeHeaders(boolean includeHeaders) {
+			this.includeHeaders = includeHeaders;
 		}
 
 	}

@@ -56,7 +56,7 @@ public final class KeyAuthRateLimitAutoConfiguration {
 				? new RateLimit(rateLimit.getDefaultRequestsPerSecond(),
 						Math.max(rateLimit.getDefaultBurst(), rateLimit.getDefaultRequestsPerSecond()))
 				: null;
-		return new ApiKeyRateLimitFilter(limiter, policies, defaultLimit, metrics);
+		return new ApiKeyRateLimitFilter(limiter, policies, defaultLimit, metrics, rateLimit.isIncludeHeaders());
 	}
 
 }

@@ -47,8 +47,20 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 
 	private final KeyAuthMetrics metrics;
 
+	private final boolean includeHeaders;
+
 	public ApiKeyRateLimitFilter(ApiKeyRateLimiter limiter, RouteKeyAuthPolicies policies,
 			@Nullable RateLimit defaultLimit, KeyAuthMetrics metrics) {
+		this(limiter, policies, defaultLimit, metrics, true);
+	}
+
+	/**
+	 * @param includeHeaders whether responses carry the {@code X-RateLimit-*} headers (429s
+	 * always carry {@code Retry-After})
+	 */
+	public ApiKeyRateLimitFilter(ApiKeyRateLimiter limiter, RouteKeyAuthPolicies policies,
+			@Nullable RateLimit defaultLimit, KeyAuthMetrics metrics, boolean includeHeaders) {
+		this.includeHeaders = includeHeaders;
 		this.limiter = limiter;
 		this.policies = policies;
 		this.defaultLimit = defaultLimit;
@@ -99,7 +111,9 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 	}
 
 	private Mono<Void> apply(ServerWebExchange exchange, GatewayFilterChain chain, Decision outcome) {
-		addHeaders(exchange.getResponse(), outcome);
+		if (this.includeHeaders) {
+			addHeaders(exchange.getResponse(), outcome);
+		}
 		if (outcome.allowed()) {
 			return chain.filter(exchange);
 		}

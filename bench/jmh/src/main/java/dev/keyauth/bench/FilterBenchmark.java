@@ -6,7 +6,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 import dev.keyauth.authentication.LookupApiKeyAuthenticator;
 import dev.keyauth.cache.CachePolicy;
@@ -101,11 +103,11 @@ public class FilterBenchmark {
 	/** Counts like the batching recorder does between flushes, without a store. */
 	static final class CountingUsage implements KeyUsageRecorder {
 
-		private final java.util.concurrent.ConcurrentHashMap<UUID, java.util.concurrent.atomic.LongAdder> counts = new java.util.concurrent.ConcurrentHashMap<>();
+		private final Map<UUID, LongAdder> counts = new ConcurrentHashMap<>();
 
 		@Override
 		public void record(UUID keyId) {
-			this.counts.computeIfAbsent(keyId, (id) -> new java.util.concurrent.atomic.LongAdder()).increment();
+			this.counts.computeIfAbsent(keyId, (id) -> new LongAdder()).increment();
 		}
 
 	}
