@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Interleaved comparison of the gateway without key auth, with key auth (in-process hit), and with
-# key auth plus a per-key rate limit: bash bench/compare.sh [rounds] (default 6, ~7 minutes).
+# Interleaved comparison of the gateway without key auth, with key auth (in-process hit), with key
+# auth plus a per-key rate limit, and with key auth on but the route opted out (the plugin present,
+# the authentication itself skipped): bash bench/compare.sh [rounds] (default 6, ~9 minutes).
 #
 # Consecutive full runs on this 2-core VM differ by up to 25% (other tenants, the kernel's own
 # threads), more than the effects measured. So both gateways run side by side (one without key
@@ -45,8 +46,8 @@ create_key() {
   curl -sf -X POST "http://127.0.0.1:8191/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d "$1" | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])'
 }
-rps() { # port keysfile seconds
-  KEYS_FILE=$2 wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1/bench/x" 2>&1 | \
+rps() { # port keysfile seconds [path]
+  KEYS_FILE=$2 wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1${4:-/bench/x}" 2>&1 | \
     grep '^RESULT' | tr ' ' '\n' | grep '^rps=' | cut -d= -f2
 }
 
@@ -57,23 +58,26 @@ create_key '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":10000
 : > "$OUT/compare-none.key"
 log "warming up each configuration for 60 s"
 rps 8180 "" 60 >/dev/null; rps 8190 "$OUT/compare-one.key" 60 >/dev/null; rps 8190 "$OUT/compare-limited.key" 60 >/dev/null
+rps 8190 "" 60 /public/x >/dev/null
 
 {
-  echo "| round | (2) key auth off | (3) in-process hit | (6) + rate limit | (3)/(2) | (6)/(2) |"
-  echo "|---:|---:|---:|---:|---:|---:|"
+  echo "| round | (2) key auth off | (3) in-process hit | (6) + rate limit | (p) key auth on, route opted out | (3)/(2) | (6)/(2) | (p)/(2) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$OUT/compare.md"
-R3=(); R6=()
+R3=(); R6=(); RP=()
 for round in $(seq 1 "$ROUNDS"); do
   a=$(rps 8180 "" 10); b=$(rps 8190 "$OUT/compare-one.key" 10); c=$(rps 8190 "$OUT/compare-limited.key" 10)
+  p=$(rps 8190 "" 10 /public/x)
   r3=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }'); r6=$(awk -v a="$a" -v c="$c" 'BEGIN { printf "%.3f", c / a }')
-  R3+=("$r3"); R6+=("$r6")
-  log "round $round: off $a, hit $b, rate limit $c requests/s"
-  echo "| $round | $a | $b | $c | $r3 | $r6 |" >> "$OUT/compare.md"
+  rp=$(awk -v a="$a" -v p="$p" 'BEGIN { printf "%.3f", p / a }')
+  R3+=("$r3"); R6+=("$r6"); RP+=("$rp")
+  log "round $round: off $a, hit $b, rate limit $c, opted-out route $p requests/s"
+  echo "| $round | $a | $b | $c | $p | $r3 | $r6 | $rp |" >> "$OUT/compare.md"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 {
   echo
   echo "Median of $ROUNDS rounds (10 s each, after 60 s warm-ups; $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores):" \
-    "(3)/(2) = $(median "${R3[@]}"), (6)/(2) = $(median "${R6[@]}")."
+    "(3)/(2) = $(median "${R3[@]}"), (6)/(2) = $(median "${R6[@]}"), (p)/(2) = $(median "${RP[@]}")."
 } >> "$OUT/compare.md"
 cat "$OUT/compare.md"
