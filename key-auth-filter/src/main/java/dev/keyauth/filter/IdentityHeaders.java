@@ -3,6 +3,7 @@ package dev.keyauth.filter;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 import dev.keyauth.store.ApiKey;
 import org.jspecify.annotations.Nullable;
@@ -50,11 +51,11 @@ public class IdentityHeaders {
 		if (!carriesIdentity(exchange.getRequest().getHeaders())) {
 			return exchange;
 		}
-		return exchange.mutate().request((request) -> request.headers(this::removeIdentity)).build();
+		return RewrittenHeadersRequest.rewrite(exchange, this::removeIdentity);
 	}
 
-	// Checked on the server's own header map, which looks names up without copying them; the
-	// mutable copy a mutation makes would lower-case each name on every removal.
+	// Checked first on the server's own header map, which looks names up without copying
+	// anything: most requests carry none, and then the exchange is forwarded as it is.
 	private boolean carriesIdentity(HttpHeaders headers) {
 		return headers.containsHeader(this.consumerIdHeader) || headers.containsHeader(this.keyIdHeader)
 				|| headers.containsHeader(this.scopesHeader) || headers.containsHeader(ANONYMOUS_HEADER);
@@ -67,36 +68,33 @@ public class IdentityHeaders {
 	public ServerWebExchange authenticated(ServerWebExchange exchange, ApiKeyCredential credential, ApiKey key) {
 		URI uri = (this.hideCredentials && credential.queryParam() != null)
 				? withoutQueryParam(exchange.getRequest().getURI(), credential.queryParam()) : null;
-		boolean spoofed = carriesIdentity(exchange.getRequest().getHeaders());
-		return exchange.mutate().request((request) -> {
-			if (uri != null) {
-				request.uri(uri);
+		Consumer<HttpHeaders> rewrite = (headers) -> {
+			removeIdentity(headers);
+			if (this.hideCredentials) {
+				for (String name : credential.sourceHeaders()) {
+					headers.remove(name);
+				}
 			}
-			request.headers((headers) -> {
-				if (spoofed) {
-					removeIdentity(headers);
-				}
-				if (this.hideCredentials) {
-					for (String name : credential.sourceHeaders()) {
-						headers.remove(name);
-					}
-				}
-				headers.set(this.consumerIdHeader, key.consumerId());
-				headers.set(this.keyIdHeader, key.id().toString());
-				if (!key.scopes().isEmpty()) {
-					headers.set(this.scopesHeader, String.join(",", key.scopes()));
-				}
-			});
-		}).build();
+			headers.set(this.consumerIdHeader, key.consumerId());
+			headers.set(this.keyIdHeader, key.id().toString());
+			if (!key.scopes().isEmpty()) {
+				headers.set(this.scopesHeader, String.join(",", key.scopes()));
+			}
+		};
+		if (uri == null) {
+			return RewrittenHeadersRequest.rewrite(exchange, rewrite);
+		}
+		// A key in the query string: the URI changes too, which only the full builder can do.
+		return exchange.mutate().request((request) -> request.uri(uri).headers(rewrite)).build();
 	}
 
 	/** The exchange to forward as a route's anonymous consumer. */
 	public ServerWebExchange anonymous(ServerWebExchange exchange, String consumerId) {
-		return exchange.mutate().request((request) -> request.headers((headers) -> {
+		return RewrittenHeadersRequest.rewrite(exchange, (headers) -> {
 			removeIdentity(headers);
 			headers.set(this.consumerIdHeader, consumerId);
 			headers.set(ANONYMOUS_HEADER, "true");
-		})).build();
+		});
 	}
 
 	private void removeIdentity(HttpHeaders headers) {

@@ -18,6 +18,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -25,6 +27,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.server.WebFilter;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * keys created through the admin API on the management port, requests proxied to an in-process
  * downstream service.
  */
-@SpringBootTest(classes = MinimalGatewayApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
+@SpringBootTest(classes = { MinimalGatewayApplication.class, KeyAuthEndToEndTest.EarlierWebFilter.class }, webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "keyauth.admin.token=" + KeyAuthEndToEndTest.ADMIN_TOKEN })
 class KeyAuthEndToEndTest {
 
@@ -199,6 +202,26 @@ class KeyAuthEndToEndTest {
 	}
 
 	@Test
+	void headersChangedBeforeTheGatewayAreTheOnesForwarded() {
+		// The filter forwards a copy of the request's headers; a request a web filter already
+		// mutated must be copied from what that filter made, not from the server's original.
+		String key = (String) this.admin.create("mutated-before", List.of()).get("key");
+		this.proxy.get().uri("/echo/x").header("X-API-Key", key).header(EarlierWebFilter.TRIGGER, "on")
+			.header("X-Dropped-Before", "client").exchange().expectStatus().isOk();
+		EchoUpstream.Received received = upstream.take();
+		assertThat(received.headers().get("X-Added-Before")).containsExactly("by-web-filter");
+		assertThat(received.headers().containsHeader("X-Dropped-Before")).isFalse();
+		assertThat(received.headers().get("X-Consumer-Id")).containsExactly("mutated-before");
+		assertThat(received.headers().containsHeader("X-API-Key")).isFalse();
+
+		this.proxy.get().uri("/public/x").header(EarlierWebFilter.TRIGGER, "on").header("X-Consumer-Id", "forged")
+			.exchange().expectStatus().isOk();
+		EchoUpstream.Received open = upstream.take();
+		assertThat(open.headers().get("X-Added-Before")).containsExactly("by-web-filter");
+		assertThat(open.headers().containsHeader("X-Consumer-Id")).isFalse();
+	}
+
+	@Test
 	void aRouteCanOptOutThroughItsMetadata() {
 		this.proxy.get().uri("/public/health").exchange().expectStatus().isOk();
 		assertThat(upstream.take().uri()).isEqualTo("/public/health");
@@ -215,6 +238,27 @@ class KeyAuthEndToEndTest {
 			.expectStatus().isNotFound();
 		WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + this.managementPort).build()
 			.get().uri("/actuator/health").exchange().expectStatus().isOk();
+	}
+
+	/** A web filter that, when asked to, changes the request's headers before the gateway sees it. */
+	@Configuration(proxyBeanMethods = false)
+	static class EarlierWebFilter {
+
+		static final String TRIGGER = "X-Test-Mutate-Before";
+
+		@Bean
+		WebFilter earlierHeaderMutation() {
+			return (exchange, chain) -> {
+				if (!exchange.getRequest().getHeaders().containsHeader(TRIGGER)) {
+					return chain.filter(exchange);
+				}
+				return chain.filter(exchange.mutate().request((request) -> request.headers((headers) -> {
+					headers.add("X-Added-Before", "by-web-filter");
+					headers.remove("X-Dropped-Before");
+				})).build());
+			};
+		}
+
 	}
 
 }
