@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Where the time of an authenticated request goes: bash bench/profile.sh (about 8 minutes).
+#
+# Starts four gateways side by side as compare.sh does (key auth off, key auth with an
+# in-process hit, the same with a per-key rate limit, key auth on a route that opts out), warms each up for 60 s, then profiles each
+# under the same load for 20 s with async-profiler (CPU at a 1 ms interval, then allocation),
+# attached through jcmd, and prints the CPU microseconds and allocation samples per request of
+# the frames that differ between them (bench/profile_summary.py). async-profiler comes from Maven
+# Central (tools.profiler:async-profiler); the collapsed stacks stay in bench/target/profile-*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WARMUP=${PROFILE_WARMUP:-60}
+OUT=${BENCH_OUT:-$ROOT/bench/target}
+mkdir -p "$OUT"
+TOKEN=bench-token; DB=keyauth_bench; UP_PORT=9100
+JAR=$ROOT/gateway-app/target/gateway-app.jar
+AP_VERSION=4.1
+PIDS=()
+declare -A GATEWAY_PID
+log() { printf '[profile] %s\n' "$*" >&2; }
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null 2>&1 || { log "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+[ -f "$JAR" ] && [ -z "${BENCH_REBUILD:-}" ] || { log "building"; ./mvnw -B -q -DskipTests package; }
+AP_JAR=$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
+[ -f "$AP_JAR" ] || ./mvnw -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION
+AP_DIR=$OUT/async-profiler
+rm -rf "$AP_DIR" && mkdir -p "$AP_DIR" && (cd "$AP_DIR" && unzip -q "$AP_JAR")
+AP_LIB=$AP_DIR/linux-x64/libasyncProfiler.so
+
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB" >/dev/null
+java -cp "$JAR" -Dloader.main=dev.keyauth.gateway.demo.BenchUpstream \
+  org.springframework.boot.loader.launch.PropertiesLauncher $UP_PORT > "$OUT/upstream.log" 2>&1 &
+PIDS+=($!)
+start() { # port name args...; management on port + 1
+  local port=$1 name=$2; shift 2
+  GATEWAY_PORT=$port MANAGEMENT_PORT=$((port + 1)) KEYAUTH_ADMIN_TOKEN=$TOKEN BENCH_UPSTREAM_PORT=$UP_PORT \
+  GATEWAY_ROUTES_LOCATION=file:$ROOT/bench/routes.yml \
+  KEYAUTH_DB_URL=r2dbc:postgresql://127.0.0.1:5432/$DB KEYAUTH_DB_USER=postgres KEYAUTH_REDIS_URL=redis://127.0.0.1:6379 \
+    java -jar "$JAR" "$@" > "$OUT/gateway-profile-$name.log" 2>&1 &
+  PIDS+=($!); GATEWAY_PID[$port]=$!
+}
+await() {
+  for _ in $(seq 1 180); do
+    curl -sf "http://127.0.0.1:$(($1 + 1))/actuator/health/readiness" >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  log "gateway on port $1 did not start"; exit 1
+}
+load() { # port keysfile seconds path -> requests
+  KEYS_FILE=$2 wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT' | tr ' ' '\n' \
+    | awk -F= '$1 == "requests" { print $2 }'
+}
+# jcmd reads name=value pairs; the quotes keep async-profiler's option string in one piece.
+profiler() { jcmd "$1" JVMTI.agent_load "$AP_LIB" "\"$2\"" >/dev/null; }
+
+start 8180 off --keyauth.enabled=false
+start 8190 hit
+start 8200 limited
+start 8210 public
+for port in 8180 8190 8200 8210; do await $port; done
+curl -sf -X POST "http://127.0.0.1:8191/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"consumerId":"bench"}' \
+  | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])' > "$OUT/profile-one.key"
+curl -sf -X POST "http://127.0.0.1:8191/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
+  | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])' > "$OUT/profile-limited.key"
+: > "$OUT/profile-none.key"
+CONFIGS=("2 8180 $OUT/profile-one.key /bench/x" "3 8190 $OUT/profile-one.key /bench/x" "6 8200 $OUT/profile-limited.key /bench/x" "p 8210 $OUT/profile-none.key /public/x")
+log "warming up each gateway for $WARMUP s"
+for c in "${CONFIGS[@]}"; do set -- $c; load "$2" "$3" "$WARMUP" "$4" >/dev/null; done
+
+declare -A ARGS_CPU ARGS_ALLOC
+for c in "${CONFIGS[@]}"; do
+  set -- $c
+  pid=${GATEWAY_PID[$2]}
+  profiler "$pid" "start,event=cpu,interval=1ms"
+  n=$(load "$2" "$3" 20 "$4")
+  profiler "$pid" "stop,file=$OUT/profile-$1-cpu.collapsed,collapsed"
+  ARGS_CPU[$1]="($1)=$OUT/profile-$1-cpu.collapsed:$n"
+  profiler "$pid" "start,event=alloc"
+  n=$(load "$2" "$3" 20 "$4")
+  profiler "$pid" "stop,file=$OUT/profile-$1-alloc.collapsed,collapsed"
+  ARGS_ALLOC[$1]="($1)=$OUT/profile-$1-alloc.collapsed:$n"
+  log "($1) profiled"
+done
+{
+  echo "CPU microseconds per request ($(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)):"
+  echo
+  python3 bench/profile_summary.py "${ARGS_CPU[2]}" "${ARGS_CPU[3]}" "${ARGS_CPU[6]}" "${ARGS_CPU[p]}"
+  echo
+  echo "Allocation samples per 1000 requests (proportional to bytes allocated):"
+  echo
+  python3 bench/profile_summary.py "${ARGS_ALLOC[2]}" "${ARGS_ALLOC[3]}" "${ARGS_ALLOC[6]}" "${ARGS_ALLOC[p]}"
+} | tee "$OUT/profile.md"
