@@ -1,6 +1,10 @@
 package dev.keyauth.autoconfigure;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 
 import dev.keyauth.admin.AdminTokenFilter;
 import dev.keyauth.admin.ApiKeyAdminHandler;
@@ -20,6 +24,9 @@ import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
 import dev.keyauth.cache.TieredApiKeyLookup;
 import dev.keyauth.store.SchemaMigration;
+import dev.keyauth.ratelimit.ApiKeyRateLimitFilter;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.RateLimit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -34,7 +41,14 @@ import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.cloud.gateway.support.ConfigurationService;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+import org.springframework.http.HttpHeaders;
+import org.springframework.util.ClassUtils;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.context.annotation.Configuration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -92,6 +106,54 @@ class KeyAuthAutoConfigurationTest {
 			.run((context) -> assertThat(context).doesNotHaveBean(RedisKeyCache.class)
 				.doesNotHaveBean(RedisInvalidationBus.class)
 				.hasSingleBean(TieredApiKeyLookup.class));
+	}
+
+	@Test
+	void rateLimitSettingsReachTheLimiterAndTheFilter() {
+		ReactiveWebApplicationContextRunner withRateLimits = this.runner
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
+					DataRedisReactiveAutoConfiguration.class, GATEWAY_REDIS_AUTO_CONFIGURATION,
+					KeyAuthRateLimitAutoConfiguration.class))
+			// Only the gateway's own RedisRateLimiter bean needs it; the plugin does not.
+			.withBean(ConfigurationService.class, () -> mock(ConfigurationService.class))
+			.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url());
+		// Defaults: X-RateLimit-* headers on, a tenth of the per-second rate taken from Redis at once.
+		withRateLimits.run((context) -> {
+			assertThat(context).hasSingleBean(ApiKeyRateLimitFilter.class);
+			RateLimitedRequest request = RateLimitedRequest.through(context);
+			assertThat(request.headers().containsHeader("X-RateLimit-Remaining")).isTrue();
+			assertThat(request.tokensLeftInRedis()).isEqualTo(100 - 10);
+		});
+		withRateLimits
+			.withPropertyValues("keyauth.rate-limit.include-headers=false", "keyauth.rate-limit.local-share=0")
+			.run((context) -> {
+				RateLimitedRequest request = RateLimitedRequest.through(context);
+				assertThat(request.headers().containsHeader("X-RateLimit-Remaining")).isFalse();
+				assertThat(request.tokensLeftInRedis()).isEqualTo(100 - 1);
+			});
+	}
+
+	/** The gateway's own, which provides its rate-limit script (not a public class). */
+	private static final Class<?> GATEWAY_REDIS_AUTO_CONFIGURATION = ClassUtils.resolveClassName(
+			"org.springframework.cloud.gateway.config.GatewayRedisAutoConfiguration", null);
+
+	/** One request of a key limited to 100/s through the context's rate-limit filter. */
+	private record RateLimitedRequest(HttpHeaders headers, long tokensLeftInRedis) {
+
+		static RateLimitedRequest through(ApplicationContext context) {
+			UUID id = UUID.randomUUID();
+			ApiKey key = new ApiKey(id, "sk_live_abcd", "limited", null, List.of(), Map.of(), Instant.now(), null,
+					null, null, null, new RateLimit(100, 100), null, 0);
+			MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/x"));
+			exchange.getAttributes().put(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR, key);
+			context.getBean(ApiKeyRateLimitFilter.class).filter(exchange, (forwarded) -> Mono.empty())
+				.block(Duration.ofSeconds(10));
+			String tokens = context.getBean(ReactiveStringRedisTemplate.class).opsForValue()
+				.get("keyauth:rl:{key:" + id + "}.tokens")
+				.block(Duration.ofSeconds(10));
+			return new RateLimitedRequest(exchange.getResponse().getHeaders(), Long.parseLong(tokens));
+		}
+
 	}
 
 	@Test
