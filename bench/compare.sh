@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interleaved comparison of the gateway without key auth, with key auth (in-process hit), with key
-# auth plus a per-key rate limit, and with key auth on but the route opted out (the plugin present,
-# the authentication itself skipped): bash bench/compare.sh [rounds] (default 10, ~12 minutes).
+# auth plus a per-key rate limit (with and without the X-RateLimit-* response headers), and with key auth on but the route opted out (the plugin present,
+# the authentication itself skipped): bash bench/compare.sh [rounds] (default 10, ~18 minutes).
 #
 # Consecutive full runs on this 2-core VM differ by up to 25% (other tenants, the kernel's own
 # threads), more than the effects measured. So every configuration runs in its own gateway, all
@@ -73,14 +73,16 @@ measure() { # port keysfile seconds path -> "requests/s cpu-us-per-request"
 start 8180 off --keyauth.enabled=false
 start 8190 hit
 start 8200 limited
+start 8220 limited-no-headers --keyauth.rate-limit.include-headers=false
 start 8210 public
-for port in 8180 8190 8200 8210; do await $port; done
+for port in 8180 8190 8200 8210 8220; do await $port; done
 create_key '{"consumerId":"bench"}' > "$OUT/compare-one.key"
 create_key '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' > "$OUT/compare-limited.key"
 : > "$OUT/compare-none.key"
 # label port keysfile path
 CONFIGS=("2 8180 $OUT/compare-one.key /bench/x" "2n 8180 $OUT/compare-none.key /bench/x"
   "3 8190 $OUT/compare-one.key /bench/x" "6 8200 $OUT/compare-limited.key /bench/x"
+  "6h 8220 $OUT/compare-limited.key /bench/x"
   "p 8210 $OUT/compare-none.key /public/x")
 log "warming up each configuration for $WARMUP s"
 for c in "${CONFIGS[@]}"; do set -- $c; measure "$2" "$3" "$WARMUP" "$4" >/dev/null; done
@@ -88,27 +90,27 @@ for c in "${CONFIGS[@]}"; do set -- $c; measure "$2" "$3" "$WARMUP" "$4" >/dev/n
 {
   echo "requests/s, and in brackets the gateway's CPU time per request in microseconds:"
   echo
-  echo "| round | (2) key auth off | (2n) off, no key header | (3) in-process hit | (6) + rate limit | (p) key auth on, route opted out | (3)/(2) | (6)/(2) | (p)/(2) | CPU (3)/(2) |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| round | (2) key auth off | (2n) off, no key header | (3) in-process hit | (6) + rate limit | (6h) without X-RateLimit headers | (p) key auth on, route opted out | (3)/(2) | (6)/(2) | (6h)/(2) | (p)/(2) | CPU (3)/(2) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$OUT/compare.md"
-R3=(); R6=(); RP=(); C3=()
+R3=(); R6=(); R6H=(); RP=(); C3=()
 for round in $(seq 1 "$ROUNDS"); do
   declare -A RPS=() CPU=()
   for c in "${CONFIGS[@]}"; do
     set -- $c; read -r r u < <(measure "$2" "$3" 10 "$4"); RPS[$1]=$r; CPU[$1]=$u
   done
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-  r3=$(ratio "${RPS[3]}" "${RPS[2]}"); r6=$(ratio "${RPS[6]}" "${RPS[2]}"); rp=$(ratio "${RPS[p]}" "${RPS[2]}")
+  r3=$(ratio "${RPS[3]}" "${RPS[2]}"); r6=$(ratio "${RPS[6]}" "${RPS[2]}"); rp=$(ratio "${RPS[p]}" "${RPS[2]}"); r6h=$(ratio "${RPS[6h]}" "${RPS[2]}")
   c3=$(ratio "${CPU[3]}" "${CPU[2]}")
-  R3+=("$r3"); R6+=("$r6"); RP+=("$rp"); C3+=("$c3")
-  log "round $round: off ${RPS[2]} (${CPU[2]} us), off without key header ${RPS[2n]}, hit ${RPS[3]} (${CPU[3]} us), rate limit ${RPS[6]}, opted-out route ${RPS[p]} requests/s"
-  echo "| $round | ${RPS[2]} (${CPU[2]}) | ${RPS[2n]} (${CPU[2n]}) | ${RPS[3]} (${CPU[3]}) | ${RPS[6]} (${CPU[6]}) | ${RPS[p]} (${CPU[p]}) | $r3 | $r6 | $rp | $c3 |" >> "$OUT/compare.md"
+  R3+=("$r3"); R6+=("$r6"); R6H+=("$r6h"); RP+=("$rp"); C3+=("$c3")
+  log "round $round: off ${RPS[2]} (${CPU[2]} us), off without key header ${RPS[2n]}, hit ${RPS[3]} (${CPU[3]} us), rate limit ${RPS[6]} (without headers ${RPS[6h]}), opted-out route ${RPS[p]} requests/s"
+  echo "| $round | ${RPS[2]} (${CPU[2]}) | ${RPS[2n]} (${CPU[2n]}) | ${RPS[3]} (${CPU[3]}) | ${RPS[6]} (${CPU[6]}) | ${RPS[6h]} (${CPU[6h]}) | ${RPS[p]} (${CPU[p]}) | $r3 | $r6 | $r6h | $rp | $c3 |" >> "$OUT/compare.md"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 {
   echo
   echo "Median of $ROUNDS rounds (10 s each, after $WARMUP s warm-ups; $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores," \
     "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)): (3)/(2) = $(median "${R3[@]}")," \
-    "(6)/(2) = $(median "${R6[@]}"), (p)/(2) = $(median "${RP[@]}"); gateway CPU per request (3)/(2) = $(median "${C3[@]}")."
+    "(6)/(2) = $(median "${R6[@]}"), (6h)/(2) = $(median "${R6H[@]}"), (p)/(2) = $(median "${RP[@]}"); gateway CPU per request (3)/(2) = $(median "${C3[@]}")."
 } >> "$OUT/compare.md"
 cat "$OUT/compare.md"
