@@ -24,41 +24,8 @@ ROUNDS=${1:-10}
 WARMUP=${COMPARE_WARMUP:-60}
 OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
-TOKEN=bench-token; DB=keyauth_bench; UP_PORT=9100
-JAR=$ROOT/gateway-app/target/gateway-app.jar
-PIDS=()
-declare -A GATEWAY_PID
-log() { printf '[compare] %s\n' "$*" >&2; }
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-command -v wrk >/dev/null 2>&1 || { log "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-[ -f "$JAR" ] && [ -z "${BENCH_REBUILD:-}" ] || { log "building"; ./mvnw -B -q -DskipTests package; }
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
-psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB" >/dev/null
-java -cp "$JAR" -Dloader.main=dev.keyauth.gateway.demo.BenchUpstream \
-  org.springframework.boot.loader.launch.PropertiesLauncher $UP_PORT > "$OUT/upstream.log" 2>&1 &
-PIDS+=($!)
-
-start() { # port name args...; management on port + 1
-  local port=$1 name=$2; shift 2
-  GATEWAY_PORT=$port MANAGEMENT_PORT=$((port + 1)) KEYAUTH_ADMIN_TOKEN=$TOKEN BENCH_UPSTREAM_PORT=$UP_PORT \
-  GATEWAY_ROUTES_LOCATION=file:$ROOT/bench/routes.yml \
-  KEYAUTH_DB_URL=r2dbc:postgresql://127.0.0.1:5432/$DB KEYAUTH_DB_USER=postgres KEYAUTH_REDIS_URL=redis://127.0.0.1:6379 \
-    java -jar "$JAR" "$@" > "$OUT/gateway-compare-$name.log" 2>&1 &
-  PIDS+=($!); GATEWAY_PID[$port]=$!
-}
-await() { # port
-  for _ in $(seq 1 180); do
-    curl -sf "http://127.0.0.1:$(($1 + 1))/actuator/health/readiness" >/dev/null 2>&1 && return 0
-    sleep 0.5
-  done
-  log "gateway on port $1 did not start"; exit 1
-}
-create_key() {
-  curl -sf -X POST "http://127.0.0.1:8191/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
-    -H 'Content-Type: application/json' -d "$1" | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])'
-}
+NAME=compare
+source bench/side-by-side.sh
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
 measure() { # port keysfile seconds path -> "requests/s cpu-us-per-request"
@@ -75,9 +42,9 @@ start 8190 hit
 start 8200 limited
 start 8220 limited-no-headers --keyauth.rate-limit.include-headers=false
 start 8210 public
-for port in 8180 8190 8200 8210 8220; do await $port; done
-create_key '{"consumerId":"bench"}' > "$OUT/compare-one.key"
-create_key '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' > "$OUT/compare-limited.key"
+await 8180 8190 8200 8210 8220
+create_key 8191 '{"consumerId":"bench"}' > "$OUT/compare-one.key"
+create_key 8191 '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' > "$OUT/compare-limited.key"
 : > "$OUT/compare-none.key"
 # label port keysfile path
 CONFIGS=("2 8180 $OUT/compare-one.key /bench/x" "2n 8180 $OUT/compare-none.key /bench/x"

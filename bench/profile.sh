@@ -13,43 +13,15 @@ ROOT=$(pwd)
 WARMUP=${PROFILE_WARMUP:-60}
 OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
-TOKEN=bench-token; DB=keyauth_bench; UP_PORT=9100
-JAR=$ROOT/gateway-app/target/gateway-app.jar
 AP_VERSION=4.1
-PIDS=()
-declare -A GATEWAY_PID
-log() { printf '[profile] %s\n' "$*" >&2; }
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-command -v wrk >/dev/null 2>&1 || { log "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-[ -f "$JAR" ] && [ -z "${BENCH_REBUILD:-}" ] || { log "building"; ./mvnw -B -q -DskipTests package; }
+NAME=profile
+source bench/side-by-side.sh
 AP_JAR=$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
 [ -f "$AP_JAR" ] || ./mvnw -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION
 AP_DIR=$OUT/async-profiler
 rm -rf "$AP_DIR" && mkdir -p "$AP_DIR" && (cd "$AP_DIR" && unzip -q "$AP_JAR")
 AP_LIB=$AP_DIR/linux-x64/libasyncProfiler.so
 
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
-psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB" >/dev/null
-java -cp "$JAR" -Dloader.main=dev.keyauth.gateway.demo.BenchUpstream \
-  org.springframework.boot.loader.launch.PropertiesLauncher $UP_PORT > "$OUT/upstream.log" 2>&1 &
-PIDS+=($!)
-start() { # port name args...; management on port + 1
-  local port=$1 name=$2; shift 2
-  GATEWAY_PORT=$port MANAGEMENT_PORT=$((port + 1)) KEYAUTH_ADMIN_TOKEN=$TOKEN BENCH_UPSTREAM_PORT=$UP_PORT \
-  GATEWAY_ROUTES_LOCATION=file:$ROOT/bench/routes.yml \
-  KEYAUTH_DB_URL=r2dbc:postgresql://127.0.0.1:5432/$DB KEYAUTH_DB_USER=postgres KEYAUTH_REDIS_URL=redis://127.0.0.1:6379 \
-    java -jar "$JAR" "$@" > "$OUT/gateway-profile-$name.log" 2>&1 &
-  PIDS+=($!); GATEWAY_PID[$port]=$!
-}
-await() {
-  for _ in $(seq 1 180); do
-    curl -sf "http://127.0.0.1:$(($1 + 1))/actuator/health/readiness" >/dev/null 2>&1 && return 0
-    sleep 0.5
-  done
-  log "gateway on port $1 did not start"; exit 1
-}
 load() { # port keysfile seconds path -> requests
   KEYS_FILE=$2 wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT' | tr ' ' '\n' \
     | awk -F= '$1 == "requests" { print $2 }'
@@ -61,13 +33,10 @@ start 8180 off --keyauth.enabled=false
 start 8190 hit
 start 8200 limited
 start 8210 public
-for port in 8180 8190 8200 8210; do await $port; done
-curl -sf -X POST "http://127.0.0.1:8191/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' -d '{"consumerId":"bench"}' \
-  | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])' > "$OUT/profile-one.key"
-curl -sf -X POST "http://127.0.0.1:8191/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' -d '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
-  | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])' > "$OUT/profile-limited.key"
+await 8180 8190 8200 8210
+create_key 8191 '{"consumerId":"bench"}' > "$OUT/profile-one.key"
+create_key 8191 '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
+  > "$OUT/profile-limited.key"
 : > "$OUT/profile-none.key"
 CONFIGS=("2 8180 $OUT/profile-one.key /bench/x" "3 8190 $OUT/profile-one.key /bench/x" "6 8200 $OUT/profile-limited.key /bench/x" "p 8210 $OUT/profile-none.key /public/x")
 log "warming up each gateway for $WARMUP s"

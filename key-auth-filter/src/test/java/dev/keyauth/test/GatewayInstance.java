@@ -77,9 +77,28 @@ public final class GatewayInstance implements AutoCloseable {
 			.getStatus().value();
 	}
 
+	/**
+	 * Closes the application, waiting at most 30 seconds. Lettuce 6.8.2 can spin forever when a
+	 * command is written while the connection factory closes (its SharedLock, redis/lettuce#3880,
+	 * open upstream): a fire-and-forget cache write from a request that just finished is enough.
+	 * The tests' assertions are done by then, so the suite carries on, with a warning, rather than
+	 * hang until the CI time limit.
+	 */
 	@Override
 	public void close() {
-		this.context.close();
+		Thread closing = new Thread(this.context::close, "gateway-instance-close");
+		closing.setDaemon(true);
+		closing.start();
+		try {
+			closing.join(30_000);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		if (closing.isAlive()) {
+			System.err.println("WARNING: a gateway instance did not close within 30 s (see redis/lettuce#3880); "
+					+ "continuing without it");
+		}
 	}
 
 }

@@ -1,0 +1,41 @@
+# Sourced by compare.sh and profile.sh: gateways side by side, one per configuration, on a fresh
+# bench database, in front of the bench downstream. The caller sets ROOT, OUT and NAME (for log
+# files and messages) and runs under `set -euo pipefail`.
+TOKEN=bench-token; DB=keyauth_bench; UP_PORT=9100
+JAR=$ROOT/gateway-app/target/gateway-app.jar
+PIDS=()
+declare -A GATEWAY_PID
+log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+command -v wrk >/dev/null 2>&1 || { log "installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+[ -f "$JAR" ] && [ -z "${BENCH_REBUILD:-}" ] || { log "building"; ./mvnw -B -q -DskipTests package; }
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" >/dev/null
+psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $DB" >/dev/null
+java -cp "$JAR" -Dloader.main=dev.keyauth.gateway.demo.BenchUpstream \
+  org.springframework.boot.loader.launch.PropertiesLauncher $UP_PORT > "$OUT/upstream.log" 2>&1 &
+PIDS+=($!)
+
+start() { # port name args...: a gateway on port, its management on port + 1
+  local port=$1 name=$2; shift 2
+  GATEWAY_PORT=$port MANAGEMENT_PORT=$((port + 1)) KEYAUTH_ADMIN_TOKEN=$TOKEN BENCH_UPSTREAM_PORT=$UP_PORT \
+  GATEWAY_ROUTES_LOCATION=file:$ROOT/bench/routes.yml \
+  KEYAUTH_DB_URL=r2dbc:postgresql://127.0.0.1:5432/$DB KEYAUTH_DB_USER=postgres KEYAUTH_REDIS_URL=redis://127.0.0.1:6379 \
+    java -jar "$JAR" "$@" > "$OUT/gateway-$NAME-$name.log" 2>&1 &
+  PIDS+=($!); GATEWAY_PID[$port]=$!
+}
+await() { # port...: until each gateway is ready
+  local port
+  for port in "$@"; do
+    for _ in $(seq 1 180); do
+      curl -sf "http://127.0.0.1:$((port + 1))/actuator/health/readiness" >/dev/null 2>&1 && continue 2
+      sleep 0.5
+    done
+    log "gateway on port $port did not start; see $OUT/gateway-$NAME-*.log"; exit 1
+  done
+}
+create_key() { # management port, json body -> the key
+  curl -sf -X POST "http://127.0.0.1:$1/actuator/apikeys" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d "$2" | python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])'
+}
