@@ -1,0 +1,28 @@
+package dev.keyauth.test;
+
+import reactor.blockhound.BlockHound;
+import reactor.blockhound.integration.BlockHoundIntegration;
+
+/**
+ * Lettuce 6.8 guards each connection's writes with a {@code ReentrantLock} (its
+ * {@code SharedLock}): two threads writing to the shared connection at the same moment, or a
+ * write while the connection closes, wait on it for a moment. Internal to the client, bounded,
+ * and not something the plugin can avoid on an event loop.
+ * <p>
+ * It must also be allowed rather than reported for a second reason: BlockHound throws from the
+ * park inside {@code ReentrantLock.lock()}, after the thread has joined the lock's wait queue,
+ * and the JDK's lock does not expect an exception there; the abandoned entry stays first in the
+ * queue, and later contended lockers park behind it for good. That is what one CI run's thread
+ * dump showed while a test gateway shut down (main parked in {@code SharedLock.doExclusive}, an
+ * event loop spinning in {@code incrementWriters}), and another run logged a
+ * {@code BlockingOperationError} from a Redis write on an event loop.
+ */
+public class LettuceSharedLockBlockHoundIntegration implements BlockHoundIntegration {
+
+	@Override
+	public void applyTo(BlockHound.Builder builder) {
+		builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "incrementWriters");
+		builder.allowBlockingCallsInside("io.lettuce.core.protocol.SharedLock", "doExclusive");
+	}
+
+}
