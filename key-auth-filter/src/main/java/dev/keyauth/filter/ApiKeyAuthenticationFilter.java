@@ -17,7 +17,6 @@ import dev.keyauth.usage.KeyUsageRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.jspecify.annotations.Nullable;
-import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SynchronousSink;
 
@@ -106,16 +105,16 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 		long start = System.nanoTime();
 		Mono<ApiKeyCredential> credential = this.credentialConverter.convert(exchange);
 		Mono<ServerWebExchange> forwarded;
-		if (credential instanceof Fuseable.ScalarCallable<?> scalar
-				&& callQuietly(scalar) instanceof ApiKeyCredential presented) {
-			Mono<ApiKey> answer = this.authenticator.authenticate(presented.key());
-			ServerWebExchange now = authenticatedNow(exchange, policy, presented, answer);
+		ApiKeyCredential ready = ReadyValues.now(credential);
+		if (ready != null) {
+			Mono<ApiKey> answer = this.authenticator.authenticate(ready.key());
+			ServerWebExchange now = authenticatedNow(exchange, policy, ready, answer);
 			if (now != null) {
 				// The common case, decided without an operator chain: a cache hit on a good key.
 				this.metrics.authentication(Outcome.VALID, System.nanoTime() - start);
 				return chain.filter(now);
 			}
-			forwarded = checked(exchange, policy, presented, answer);
+			forwarded = checked(exchange, policy, ready, answer);
 		}
 		else {
 			forwarded = credential
@@ -154,7 +153,8 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	 */
 	private @Nullable ServerWebExchange authenticatedNow(ServerWebExchange exchange, RouteKeyAuthPolicy policy,
 			ApiKeyCredential presented, Mono<ApiKey> answer) {
-		if (!(answer instanceof Fuseable.ScalarCallable<?> scalar) || !(callQuietly(scalar) instanceof ApiKey key)) {
+		ApiKey key = ReadyValues.now(answer);
+		if (key == null) {
 			return null;
 		}
 		List<String> required = policy.requiredScopes();
@@ -162,16 +162,6 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 			return null;
 		}
 		return authenticated(exchange, presented, key);
-	}
-
-	/** The value of an already-completed Mono, or {@code null} if it is empty or an error. */
-	private static @Nullable Object callQuietly(Fuseable.ScalarCallable<?> scalar) {
-		try {
-			return scalar.call();
-		}
-		catch (Exception ex) {
-			return null;
-		}
 	}
 
 	private static Outcome outcomeOf(KeyAuthenticationException failure) {

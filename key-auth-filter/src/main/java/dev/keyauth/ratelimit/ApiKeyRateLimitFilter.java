@@ -3,6 +3,7 @@ package dev.keyauth.ratelimit;
 import java.nio.charset.StandardCharsets;
 
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.ReadyValues;
 import dev.keyauth.filter.Refusals;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
 import dev.keyauth.filter.RouteKeyAuthPolicy;
@@ -11,7 +12,6 @@ import dev.keyauth.ratelimit.ApiKeyRateLimiter.Decision;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.RateLimit;
 import org.jspecify.annotations.Nullable;
-import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -94,18 +94,10 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 		else {
 			decision = this.limiter.consume("route:" + RouteKeyAuthPolicies.routeId(exchange) + ":" + keyId, routeLimit);
 		}
-		if (decision instanceof Fuseable.ScalarCallable<?> decided) {
+		Decision decided = ReadyValues.now(decision);
+		if (decided != null) {
 			// Decided from this instance's local allowance: no operator chain needed.
-			Decision outcome;
-			try {
-				outcome = (Decision) decided.call();
-			}
-			catch (Exception ex) {
-				return Mono.error(ex);
-			}
-			if (outcome != null) {
-				return apply(exchange, chain, outcome);
-			}
+			return apply(exchange, chain, decided);
 		}
 		return decision.flatMap((outcome) -> apply(exchange, chain, outcome));
 	}
