@@ -1,7 +1,13 @@
 -- wrk script: each request carries a key taken round-robin from the file in KEYS_FILE, in the
 -- X-API-Key header, and done() prints throughput, p50/p99/p99.9 latency, socket errors and
--- responses with status >= 400.
+-- responses with status >= 400. EXTRA_HEADERS ("Name: value|Name: value") adds fixed headers to
+-- every request (compare.sh sends a gateway without key auth the identity headers this way).
 local keys = {}
+local extra = {}
+for pair in string.gmatch(os.getenv("EXTRA_HEADERS") or "", "[^|]+") do
+  local name, value = string.match(pair, "^%s*([^:]+):%s*(.-)%s*$")
+  if name then extra[name] = value end
+end
 local file = os.getenv("KEYS_FILE")
 if file and file ~= "" then
   for line in io.lines(file) do keys[#keys + 1] = line end
@@ -20,10 +26,11 @@ end
 function request()
   requests = requests + 1
   if #keys == 0 then
-    return wrk.format(nil, wrk.path)
+    return wrk.format(nil, wrk.path, extra)
   end
-  local k = keys[((requests * 7919 + id * 104729) % #keys) + 1]
-  return wrk.format(nil, wrk.path, { ["X-API-Key"] = k })
+  local headers = { ["X-API-Key"] = keys[((requests * 7919 + id * 104729) % #keys) + 1] }
+  for name, value in pairs(extra) do headers[name] = value end
+  return wrk.format(nil, wrk.path, headers)
 end
 
 function done(summary, latency, requests)

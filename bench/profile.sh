@@ -15,6 +15,10 @@ OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
 AP_VERSION=4.1
 NAME=profile
+# Without DebugNonSafepoints, samples in compiled code are charged to the nearest safepoint's
+# frame, which can name a method the request never called (a first run showed Mono.timeout,
+# which a cache hit skips, under the authenticator).
+GATEWAY_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints"
 source bench/side-by-side.sh
 AP_JAR=$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
 [ -f "$AP_JAR" ] || ./mvnw -B -q dependency:get -Dartifact=tools.profiler:async-profiler:$AP_VERSION

@@ -22,7 +22,7 @@ start() { # port name args...: a gateway on port, its management on port + 1
   GATEWAY_PORT=$port MANAGEMENT_PORT=$((port + 1)) KEYAUTH_ADMIN_TOKEN=$TOKEN BENCH_UPSTREAM_PORT=$UP_PORT \
   GATEWAY_ROUTES_LOCATION=file:$ROOT/bench/routes.yml \
   KEYAUTH_DB_URL=r2dbc:postgresql://127.0.0.1:5432/$DB KEYAUTH_DB_USER=postgres KEYAUTH_REDIS_URL=redis://127.0.0.1:6379 \
-    java -jar "$JAR" "$@" > "$OUT/gateway-$NAME-$name.log" 2>&1 &
+    java ${GATEWAY_JAVA_OPTS:-} -jar "$JAR" "$@" > "$OUT/gateway-$NAME-$name.log" 2>&1 &
   PIDS+=($!); GATEWAY_PID[$port]=$!
 }
 await() { # port...: until each gateway is ready
