@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# What the JIT does in a key-auth gateway after start-up: bash bench/jit.sh [rounds] (default 16,
+# about 4 minutes).
+#
+# Starts one gateway with key auth (in-process hits on one key, configuration (3)) and the JVM's
+# compilation log, loads it in 10 s rounds, and prints per round the requests/s and the JIT
+# compiler's cumulative seconds (jstat); then bench/jit_traps.py lists the deoptimizations after
+# the first minute and those that involved the plugin's code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${1:-16}
+OUT=${BENCH_OUT:-$ROOT/bench/target}
+mkdir -p "$OUT"
+NAME=jit
+LOG=$OUT/jit-compilation.log
+rm -f "$LOG"
+GATEWAY_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+LogCompilation -XX:LogFile=$LOG"
+source bench/side-by-side.sh
+start 8190 hit
+await 8190
+create_key 8191 '{"consumerId":"bench"}' > "$OUT/jit-one.key"
+pid=${GATEWAY_PID[8190]}
+echo "round requests/s JIT-seconds-so-far"
+for round in $(seq 1 "$ROUNDS"); do
+  rps=$(KEYS_FILE=$OUT/jit-one.key wrk -t1 -c32 -d10s -s bench/keys.lua http://127.0.0.1:8190/bench/x 2>&1 \
+    | grep '^RESULT' | tr ' ' '\n' | awk -F= '$1 == "rps" { printf "%.0f", $2 }')
+  echo "$round $rps $(jstat -compiler "$pid" | awk 'NR == 2 { print $4 }')"
+done
+python3 bench/jit_traps.py "$LOG" 60 --methods dev.keyauth
