@@ -29,8 +29,6 @@ OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
 NAME=compare
 source bench/side-by-side.sh
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-TICK=$(getconf CLK_TCK)
 measure() { # port keysfile seconds path [extra headers] -> "requests/s cpu-us-per-request"
   local pid=${GATEWAY_PID[$1]} before after line
   before=$(cpu_ticks "$pid")

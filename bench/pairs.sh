@@ -28,8 +28,6 @@ OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
 NAME=pairs
 source bench/side-by-side.sh
-TICK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 jit_seconds() { jstat -compiler "$1" | awk 'NR == 2 { print $4 }'; }
 result() { tr ' ' '\n' < "$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 pair() { # seconds portA keysA portB keysB -> "rpsA cpuA jitA rpsB cpuB jitB"

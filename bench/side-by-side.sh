@@ -5,6 +5,8 @@ TOKEN=bench-token; DB=keyauth_bench; UP_PORT=9100
 JAR=$ROOT/gateway-app/target/gateway-app.jar
 PIDS=()
 declare -A GATEWAY_PID
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # pid -> user + system CPU in ticks
 log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
