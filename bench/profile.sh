@@ -16,8 +16,10 @@ mkdir -p "$OUT"
 AP_VERSION=4.1
 NAME=profile
 # Without DebugNonSafepoints, samples in compiled code are charged to the nearest safepoint's
-# frame, which can name a method the request never called (a first run showed Mono.timeout,
-# which a cache hit skips, under the authenticator).
+# frame. Even with it some inlined code is misnamed: both ways, a few percent of the filter shows
+# up as Mono.timeout under the authenticator, a call a cache hit never makes (no frame of the
+# operators it would assemble next has a single sample). Read frames below the filter's own
+# children with that in mind.
 GATEWAY_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints"
 source bench/side-by-side.sh
 AP_JAR=$HOME/.m2/repository/tools/profiler/async-profiler/$AP_VERSION/async-profiler-$AP_VERSION.jar
