@@ -41,9 +41,8 @@ pair() { # seconds portA keysA portB keysB -> "rpsA cpuA jitA rpsB cpuB jitB"
   awk -v ra="$(result "$OUT/pair-a.txt" rps)" -v na="$(result "$OUT/pair-a.txt" requests)" \
     -v rb="$(result "$OUT/pair-b.txt" rps)" -v nb="$(result "$OUT/pair-b.txt" requests)" \
     -v ca=$(($(cpu_ticks "$pa") - a0)) -v cb=$(($(cpu_ticks "$pb") - b0)) -v hz="$TICK" \
-    -v ja="$(jit_seconds "$pa") - $ja" -v jb="$(jit_seconds "$pb") - $jb" \
-    'function eval(e,  p) { split(e, p, " - "); return p[1] - p[2] }
-     BEGIN { printf "%.0f %.1f %.2f %.0f %.1f %.2f\n", ra, ca * 1e6 / hz / na, eval(ja), rb, cb * 1e6 / hz / nb, eval(jb) }'
+    -v ja0="$ja" -v ja1="$(jit_seconds "$pa")" -v jb0="$jb" -v jb1="$(jit_seconds "$pb")" \
+    'BEGIN { printf "%.0f %.1f %.2f %.0f %.1f %.2f\n", ra, ca * 1e6 / hz / na, ja1 - ja0, rb, cb * 1e6 / hz / nb, jb1 - jb0 }'
 }
 
 start 8180 off --keyauth.enabled=false
