@@ -5,7 +5,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
+import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.test.AdminClient;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.TestPostgres;
@@ -13,20 +15,32 @@ import dev.keyauth.test.TestServices;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.http.server.HttpServerRequest;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.core.Ordered;
 import org.springframework.core.ParameterizedTypeReference;
+import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -70,6 +84,9 @@ class KeyAuthEndToEndTest {
 
 	@LocalManagementPort
 	int managementPort;
+
+	@Autowired
+	NettyRoutingFilter routing;
 
 	WebTestClient proxy;
 
@@ -202,6 +219,22 @@ class KeyAuthEndToEndTest {
 	}
 
 	@Test
+	void laterFiltersSeeTheServersOwnRequestWithoutTheKeyOrAnyIdentityHeader() {
+		// The server's request is rewritten in place: later filters get the request and exchange
+		// types a gateway without key auth has, and nothing that inspects the server's request
+		// afterwards can find the key. The identity is added only when the request is sent.
+		String key = (String) this.admin.create("seen-later", List.of()).get("key");
+		this.proxy.get().uri("/echo/x").header("X-API-Key", key).header("X-Consumer-Id", "forged").exchange()
+			.expectStatus().isOk();
+		ServerHttpRequest seen = LaterFilter.seen.get();
+		assertThat(seen.getClass().getSimpleName()).isEqualTo("ReactorServerHttpRequest");
+		HttpServerRequest server = ServerHttpRequestDecorator.getNativeRequest(seen);
+		assertThat(server.requestHeaders().contains("X-API-Key")).isFalse();
+		assertThat(server.requestHeaders().contains("X-Consumer-Id")).isFalse();
+		assertThat(upstream.take().headers().get("X-Consumer-Id")).containsExactly("seen-later");
+	}
+
+	@Test
 	void headersChangedBeforeTheGatewayAreTheOnesForwarded() {
 		// The filter forwards a copy of the request's headers; a request a web filter already
 		// mutated must be copied from what that filter made, not from the server's original.
@@ -219,6 +252,24 @@ class KeyAuthEndToEndTest {
 		EchoUpstream.Received open = upstream.take();
 		assertThat(open.headers().get("X-Added-Before")).containsExactly("by-web-filter");
 		assertThat(open.headers().containsHeader("X-Consumer-Id")).isFalse();
+	}
+
+	@Test
+	void theIdentityIsWrittenAfterEveryHeaderFilterThatCopiesTheHeaders() {
+		// Written last, the identity headers are not copied by the gateway's own header filters;
+		// only filters of the same (lowest) order may follow, in registration order.
+		List<HttpHeadersFilter> filters = this.routing.getHeadersFilters();
+		int identity = -1;
+		for (int i = 0; i < filters.size(); i++) {
+			if (filters.get(i) instanceof IdentityHeaders) {
+				identity = i;
+			}
+		}
+		assertThat(identity).isNotNegative();
+		for (HttpHeadersFilter later : filters.subList(identity + 1, filters.size())) {
+			assertThat(AnnotationAwareOrderComparator.INSTANCE.compare(filters.get(identity), later)).as(later.toString())
+				.isZero();
+		}
 	}
 
 	@Test
@@ -240,9 +291,32 @@ class KeyAuthEndToEndTest {
 			.get().uri("/actuator/health").exchange().expectStatus().isOk();
 	}
 
+	/** A route-stage filter that records the request as the filters after key auth see it. */
+	static class LaterFilter implements GlobalFilter, Ordered {
+
+		static final AtomicReference<ServerHttpRequest> seen = new AtomicReference<>();
+
+		@Override
+		public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+			seen.set(exchange.getRequest());
+			return chain.filter(exchange);
+		}
+
+		@Override
+		public int getOrder() {
+			return 1;
+		}
+
+	}
+
 	/** A web filter that, when asked to, changes the request's headers before the gateway sees it. */
 	@Configuration(proxyBeanMethods = false)
 	static class EarlierWebFilter {
+
+		@Bean
+		LaterFilter laterFilter() {
+			return new LaterFilter();
+		}
 
 		static final String TRIGGER = "X-Test-Mutate-Before";
 
