@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds (or settings) side by side, for the before and after of a hot-path change:
+#   bash bench/builds.sh ROUNDS SECONDS 'label:jar:gateway args:JVM options:keys' ...
+# e.g. (copy the jar of each build somewhere first; keys is "one" or "limited", default "one"):
+#   bash bench/builds.sh 40 3 'off:/tmp/before.jar:--keyauth.enabled=false' \
+#     'before:/tmp/before.jar' 'after:/tmp/after.jar' 'limited:/tmp/after.jar:::limited'
+#
+# Every specification gets its own gateway, all side by side as in compare.sh. After a 60 s
+# warm-up each (BUILDS_WARMUP), every round loads each gateway for SECONDS, in a new random order
+# per round so that no configuration always follows the same one, and the summary gives, for
+# each, the median and quartiles of its per-round ratio to the first: requests/s and gateway CPU
+# per request. Short windows and many rounds: on this VM the speed changes within seconds, so a
+# ratio is only fair between windows close together.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=$1
+WINDOW=$2
+shift 2
+WARMUP=${BUILDS_WARMUP:-60}
+OUT=${BENCH_OUT:-$ROOT/bench/target}
+mkdir -p "$OUT"
+NAME=builds
+source bench/side-by-side.sh
+LABELS=()
+PORTS=()
+KEYS=()
+port=8180
+for spec in "$@"; do
+  IFS=: read -r label jar args opts keys <<< "$spec"
+  JAR=$jar GATEWAY_JAVA_OPTS=$opts start "$port" "$label" $args
+  LABELS+=("$label"); PORTS+=("$port"); KEYS+=("${keys:-one}")
+  port=$((port + 10))
+done
+await "${PORTS[@]}"
+# Any key-auth gateway's admin endpoint will do: they share the bench database.
+admin=""
+for p in "${PORTS[@]}"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$((p + 1))/actuator/apikeys")
+  [ "$code" = 200 ] && { admin=$((p + 1)); break; }
+done
+[ -n "$admin" ] || { log "no gateway with key auth to create keys on"; exit 1; }
+create_key "$admin" '{"consumerId":"bench"}' > "$OUT/builds-one.key"
+create_key "$admin" '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
+  > "$OUT/builds-limited.key"
+measure() { # port seconds keys -> "requests/s cpu-us-per-request non2xx"
+  local pid=${GATEWAY_PID[$1]} before after line
+  before=$(cpu_ticks "$pid")
+  line=$(KEYS_FILE=$OUT/builds-$3.key wrk -t1 -c32 -d"$2s" -s bench/keys.lua "http://127.0.0.1:$1/bench/x" 2>&1 | grep '^RESULT')
+  after=$(cpu_ticks "$pid")
+  echo "$line" | tr ' ' '\n' | awk -F= -v ticks=$((after - before)) -v hz="$TICK" \
+    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } END { printf "%.0f %.1f %d\n", r, ticks * 1e6 / hz / n, e }'
+}
+log "warming up each gateway for $WARMUP s"
+for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$WARMUP" "${KEYS[$i]}" > /dev/null; done
+: > "$OUT/builds-rounds.txt"
+for round in $(seq 1 "$ROUNDS"); do
+  declare -A RPS=() CPU=()
+  for i in $(printf '%s\n' "${!PORTS[@]}" | shuf); do
+    read -r rps cpu failed < <(measure "${PORTS[$i]}" "$WINDOW" "${KEYS[$i]}")
+    RPS[$i]=$rps; CPU[$i]=$cpu
+    [ "$failed" = 0 ] || log "round $round: $failed responses >= 400 from ${LABELS[$i]}"
+  done
+  line="$round"; for i in "${!PORTS[@]}"; do line+=" ${LABELS[$i]}=${RPS[$i]}/${CPU[$i]}"; done
+  echo "$line" >> "$OUT/builds-rounds.txt"
+done
+{
+  echo "$ROUNDS rounds of $WINDOW s per gateway, random order, after $WARMUP s warm-ups ($(date -u +%Y-%m-%dT%H:%MZ)," \
+    "$(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)); specifications: $*"
+  echo
+  python3 - "$OUT/builds-rounds.txt" "${LABELS[@]}" <<'PY'
+import statistics, sys
+rows = [dict(cell.split("=") for cell in line.split()[1:]) for line in open(sys.argv[1])]
+labels = sys.argv[2:]
+value = lambda row, label, i: float(row[label].split("/")[i])
+print(f"| gateway | requests/s (median) | CPU us per request (median) | requests/s over {labels[0]}: median (quartiles) | CPU over {labels[0]}: median (quartiles) |")
+print("|---|---:|---:|---:|---:|")
+for label in labels:
+    cells = []
+    for i in (0, 1):
+        ratios = [value(r, label, i) / value(r, labels[0], i) for r in rows]
+        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+        cells.append(f"{statistics.median(ratios):.3f} ({q[0]:.3f}-{q[2]:.3f})")
+    print(f"| {label} | {statistics.median(value(r, label, 0) for r in rows):.0f} | "
+          f"{statistics.median(value(r, label, 1) for r in rows):.1f} | {cells[0]} | {cells[1]} |")
+PY
+} | tee "$OUT/builds.md"
