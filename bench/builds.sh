@@ -43,21 +43,13 @@ done
 create_key "$admin" '{"consumerId":"bench"}' > "$OUT/builds-one.key"
 create_key "$admin" '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
   > "$OUT/builds-limited.key"
-measure() { # port seconds keys -> "requests/s cpu-us-per-request non2xx"
-  local pid=${GATEWAY_PID[$1]} before after line
-  before=$(cpu_ticks "$pid")
-  line=$(KEYS_FILE=$OUT/builds-$3.key wrk -t1 -c32 -d"$2s" -s bench/keys.lua "http://127.0.0.1:$1/bench/x" 2>&1 | grep '^RESULT')
-  after=$(cpu_ticks "$pid")
-  echo "$line" | tr ' ' '\n' | awk -F= -v ticks=$((after - before)) -v hz="$TICK" \
-    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } END { printf "%.0f %.1f %d\n", r, ticks * 1e6 / hz / n, e }'
-}
 log "warming up each gateway for $WARMUP s"
-for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$WARMUP" "${KEYS[$i]}" > /dev/null; done
+for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WARMUP" /bench/x > /dev/null; done
 : > "$OUT/builds-rounds.txt"
 for round in $(seq 1 "$ROUNDS"); do
   declare -A RPS=() CPU=()
   for i in $(printf '%s\n' "${!PORTS[@]}" | shuf); do
-    read -r rps cpu failed < <(measure "${PORTS[$i]}" "$WINDOW" "${KEYS[$i]}")
+    read -r rps cpu failed < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" /bench/x)
     RPS[$i]=$rps; CPU[$i]=$cpu
     [ "$failed" = 0 ] || log "round $round: $failed responses >= 400 from ${LABELS[$i]}"
   done

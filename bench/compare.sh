@@ -29,14 +29,6 @@ OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
 NAME=compare
 source bench/side-by-side.sh
-measure() { # port keysfile seconds path [extra headers] -> "requests/s cpu-us-per-request"
-  local pid=${GATEWAY_PID[$1]} before after line
-  before=$(cpu_ticks "$pid")
-  line=$(KEYS_FILE=$2 EXTRA_HEADERS=${5:-} wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT')
-  after=$(cpu_ticks "$pid")
-  echo "$line" | tr ' ' '\n' | awk -F= -v ticks=$((after - before)) -v hz="$TICK" \
-    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } END { printf "%.0f %.1f\n", r, ticks * 1e6 / hz / n }'
-}
 
 start 8180 off --keyauth.enabled=false
 start 8190 hit
@@ -66,7 +58,7 @@ R3=(); R3I=(); R6=(); R6H=(); RP=(); C3=()
 for round in $(seq 1 "$ROUNDS"); do
   declare -A RPS=() CPU=()
   for c in "${CONFIGS[@]}"; do
-    set -- $c; read -r r u < <(measure "$2" "$3" 10 "$4" "${5:-}"); RPS[$1]=$r; CPU[$1]=$u
+    set -- $c; read -r r u _ < <(measure "$2" "$3" 10 "$4" "${5:-}"); RPS[$1]=$r; CPU[$1]=$u
   done
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
   r3=$(ratio "${RPS[3]}" "${RPS[2]}"); r3i=$(ratio "${RPS[3]}" "${RPS[2i]}"); r6=$(ratio "${RPS[6]}" "${RPS[2]}"); rp=$(ratio "${RPS[p]}" "${RPS[2]}"); r6h=$(ratio "${RPS[6h]}" "${RPS[2]}")

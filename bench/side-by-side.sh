@@ -1,5 +1,5 @@
-# Sourced by compare.sh and profile.sh: gateways side by side, one per configuration, on a fresh
-# bench database, in front of the bench downstream. The caller sets ROOT, OUT and NAME (for log
+# Sourced by compare.sh, builds.sh, pairs.sh and profile.sh: gateways side by side, one per
+# configuration, on a fresh bench database, in front of the bench downstream. The caller sets ROOT, OUT and NAME (for log
 # files and messages) and runs under `set -euo pipefail`.
 TOKEN=bench-token; DB=keyauth_bench; UP_PORT=9100
 JAR=$ROOT/gateway-app/target/gateway-app.jar
@@ -7,6 +7,16 @@ PIDS=()
 declare -A GATEWAY_PID
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # pid -> user + system CPU in ticks
+# One wrk run against a gateway started below: port keysfile seconds path [extra headers] ->
+# "requests/s gateway-CPU-us-per-request responses>=400".
+measure() {
+  local pid=${GATEWAY_PID[$1]} before after line
+  before=$(cpu_ticks "$pid")
+  line=$(KEYS_FILE=$2 EXTRA_HEADERS=${5:-} wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT')
+  after=$(cpu_ticks "$pid")
+  echo "$line" | tr ' ' '\n' | awk -F= -v ticks=$((after - before)) -v hz="$TICK" \
+    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } END { printf "%.0f %.1f %d\n", r, ticks * 1e6 / hz / n, e }'
+}
 log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT

@@ -139,13 +139,19 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		// change; anything else (the request's read-only headers, should this filter be the only
 		// one) is copied first.
 		HttpHeaders output = (input.getClass() == HttpHeaders.class) ? input : copyOf(input);
-		// Set last, so a route filter cannot have changed them either.
-		removeIdentity(output);
+		// Written last, so a route filter cannot have changed them either: set replaces, and
+		// the identity headers this caller does not carry are removed.
 		if (key != null) {
 			setIdentity(output, key);
+			if (key.scopes().isEmpty()) {
+				output.remove(this.scopesHeader);
+			}
+			output.remove(ANONYMOUS_HEADER);
 		}
 		else {
 			setAnonymous(output, anonymous);
+			output.remove(this.keyIdHeader);
+			output.remove(this.scopesHeader);
 		}
 		return output;
 	}

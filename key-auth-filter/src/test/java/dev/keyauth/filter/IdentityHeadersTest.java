@@ -101,11 +101,13 @@ class IdentityHeadersTest {
 			.request((request) -> request.headers((headers) -> {
 				headers.set("X-Consumer-Id", "route-filter");
 				headers.set("X-Api-Key-Scopes", "admin");
+				headers.set("X-Anonymous-Consumer", "true");
 			}))
 			.build();
 		HttpHeaders sent = sent(changedByRouteFilter);
 		assertThat(sent.get("X-Consumer-Id")).containsExactly("acme");
 		assertThat(sent.containsHeader("X-Api-Key-Scopes")).isFalse();
+		assertThat(sent.containsHeader("X-Anonymous-Consumer")).isFalse();
 	}
 
 	@Test
@@ -115,6 +117,16 @@ class IdentityHeadersTest {
 		HttpHeaders sent = sent(forwarded);
 		assertThat(sent.get("X-Consumer-Id")).containsExactly("guest");
 		assertThat(sent.get("X-Anonymous-Consumer")).containsExactly("true");
+		// A route filter's key identity is not the anonymous consumer's.
+		HttpHeaders afterRouteFilter = sent(forwarded.mutate()
+			.request((request) -> request.headers((headers) -> {
+				headers.set("X-Api-Key-Id", "route-filter");
+				headers.set("X-Api-Key-Scopes", "admin");
+			}))
+			.build());
+		assertThat(afterRouteFilter.get("X-Consumer-Id")).containsExactly("guest");
+		assertThat(afterRouteFilter.containsHeader("X-Api-Key-Id")).isFalse();
+		assertThat(afterRouteFilter.containsHeader("X-Api-Key-Scopes")).isFalse();
 	}
 
 	@Test
