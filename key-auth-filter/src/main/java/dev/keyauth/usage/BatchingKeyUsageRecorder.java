@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.KeyUsage;
@@ -58,7 +59,28 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 
 	@Override
 	public void record(UUID keyId) {
-		this.counters.computeIfAbsent(keyId, (id) -> new Counter()).hit(this.clock.millis());
+		add(keyId, 1, this.clock.millis());
+	}
+
+	private void add(UUID keyId, long count, long lastUsed) {
+		Counter counter = this.counters.computeIfAbsent(keyId, (id) -> new Counter());
+		counter.add(count, lastUsed);
+		if (counter.retired) {
+			// The flush dropped this counter (idle) between our lookup and our count.
+			moveToCurrent(keyId, counter);
+		}
+	}
+
+	/**
+	 * Moves what is left on a dropped counter to the key's current one. The flush and a late
+	 * counter both call this; each takes its counts with {@link LongAdder#sumThenReset}, so every
+	 * use is moved once, by whichever of them reads it.
+	 */
+	private void moveToCurrent(UUID keyId, Counter retired) {
+		long late = retired.count.sumThenReset();
+		if (late > 0) {
+			add(keyId, late, retired.lastUsed.get());
+		}
 	}
 
 	/** Writes what was counted since the last flush. */
@@ -77,8 +99,7 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 				.concatMap((chunk) -> this.store.recordUsage(chunk).timeout(this.timeout).onErrorResume((ex) -> {
 					lastFailure.set(ex);
 					kept.addAndGet(chunk.size());
-					chunk.forEach((usage) -> this.counters.computeIfAbsent(usage.id(), (id) -> new Counter())
-						.add(usage.count(), usage.lastUsedAt().toEpochMilli()));
+					chunk.forEach((usage) -> add(usage.id(), usage.count(), usage.lastUsedAt().toEpochMilli()));
 					return Mono.empty();
 				}))
 				.then(Mono.fromRunnable(() -> {
@@ -101,13 +122,15 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 	private List<KeyUsage> drain() {
 		List<KeyUsage> batch = new ArrayList<>();
 		this.counters.forEach((id, counter) -> {
-			long count = counter.count.getAndSet(0);
+			long count = counter.count.sumThenReset();
 			if (count > 0) {
 				batch.add(new KeyUsage(id, count, Instant.ofEpochMilli(counter.lastUsed.get())));
 			}
-			else {
-				// Idle since the last flush: forget it, so the map holds only keys in use.
-				this.counters.remove(id, counter);
+			else if (this.counters.remove(id, counter)) {
+				// Idle since the last flush: forgotten, so the map holds only keys in use. A use
+				// counted on it meanwhile moves to the key's next counter.
+				counter.retired = true;
+				moveToCurrent(id, counter);
 			}
 		});
 		return batch;
@@ -143,20 +166,31 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 		return SmartLifecycle.DEFAULT_PHASE - 4096;
 	}
 
+	/**
+	 * One key's uses since the last flush. A busy key is counted by every event-loop thread at
+	 * once: the count is striped ({@link LongAdder}) and the last use is written only when it
+	 * moves forward (at most once a millisecond), so that threads counting the same key do not
+	 * take turns owning one cache line on every request.
+	 */
 	private static final class Counter {
 
-		final AtomicLong count = new AtomicLong();
+		final LongAdder count = new LongAdder();
 
 		final AtomicLong lastUsed = new AtomicLong();
 
-		void hit(long now) {
-			this.count.incrementAndGet();
-			this.lastUsed.accumulateAndGet(now, Math::max);
-		}
+		/** Set once the flush has removed this counter from the map. */
+		volatile boolean retired;
 
 		void add(long count, long lastUsed) {
-			this.count.addAndGet(count);
-			this.lastUsed.accumulateAndGet(lastUsed, Math::max);
+			this.count.add(count);
+			advanceLastUsed(lastUsed);
+		}
+
+		private void advanceLastUsed(long time) {
+			long current = this.lastUsed.get();
+			while (time > current && !this.lastUsed.compareAndSet(current, time)) {
+				current = this.lastUsed.get();
+			}
 		}
 
 	}

@@ -6,6 +6,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -96,6 +100,42 @@ class BatchingKeyUsageRecorderTest {
 		this.recorder.flush().block();
 		assertThat(this.writes).as("the failed statement's keys, written with the next flush").hasSize(3);
 		assertThat(this.writes.get(2)).hasSize(BatchingKeyUsageRecorder.CHUNK);
+	}
+
+	@Test
+	void everyUseIsWrittenOnceWhileFlushesDropIdleCounters() throws Exception {
+		// Two threads count one key in short bursts while flushes run back to back, so counters
+		// are dropped as idle while a thread is about to count on them. Without moving such late
+		// counts to the key's next counter, some uses were lost.
+		UUID key = UUID.randomUUID();
+		int threads = 2;
+		int perThread = 200_000;
+		ExecutorService pool = Executors.newFixedThreadPool(threads);
+		CountDownLatch start = new CountDownLatch(1);
+		List<Future<?>> counting = new ArrayList<>();
+		for (int t = 0; t < threads; t++) {
+			counting.add(pool.submit(() -> {
+				start.await();
+				for (int i = 0; i < perThread; i++) {
+					this.recorder.record(key);
+					if (i % 64 == 0) {
+						Thread.yield();
+					}
+				}
+				return null;
+			}));
+		}
+		start.countDown();
+		while (!counting.stream().allMatch(Future::isDone)) {
+			this.recorder.flush().block();
+		}
+		for (Future<?> done : counting) {
+			done.get();
+		}
+		pool.shutdown();
+		this.recorder.flush().block();
+		assertThat(this.writes.stream().flatMap(Collection::stream).mapToLong(KeyUsage::count).sum())
+			.isEqualTo((long) threads * perThread);
 	}
 
 	@Test
