@@ -49,7 +49,7 @@ class KeyAuthCacheConfiguration {
 		KeyAuthProperties.Cache cache = properties.getCache();
 		CachePolicy policy = new CachePolicy(cache.getLocal().getTtl(), cache.getNegativeTtl(),
 				cache.getRedis().getTtl(), cache.getInvalidation().getUnconfirmedTrust(), cache.getStaleIfError(),
-				Duration.ofSeconds(1));
+				Duration.ofSeconds(1), cache.getLocal().getRefreshAhead());
 		Duration storeTimeout = properties.getStore().getTimeout();
 		TieredApiKeyLookup lookup = new TieredApiKeyLookup(store::findByHash,
 				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redis.getIfAvailable(), policy,

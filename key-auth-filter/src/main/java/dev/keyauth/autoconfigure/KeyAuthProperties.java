@@ -411,6 +411,14 @@ public class KeyAuthProperties {
 			 */
 			private Duration ttl = Duration.ofSeconds(60);
 
+			/**
+			 * How long before its TTL runs out a key that is still in use is read again in the
+			 * background, so that requests for busy keys never wait for Redis or PostgreSQL.
+			 * Zero to read keys again only when a request finds their TTL run out. At most half
+			 * the TTL.
+			 */
+			private Duration refreshAhead = Duration.ofSeconds(5);
+
 			public boolean isEnabled() {
 				return this.enabled;
 			}
@@ -433,6 +441,14 @@ public class KeyAuthProperties {
 
 			public void setTtl(Duration ttl) {
 				this.ttl = ttl;
+			}
+
+			public Duration getRefreshAhead() {
+				return this.refreshAhead;
+			}
+
+			public void setRefreshAhead(Duration refreshAhead) {
+				this.refreshAhead = refreshAhead;
 			}
 
 		}

@@ -15,9 +15,29 @@ import java.time.Duration;
  * while PostgreSQL cannot be reached; zero to never use stale answers
  * @param storeRetryInterval while serving stale answers, how long to wait before asking the
  * store again for the same key
+ * @param refreshAhead how long before {@code localTtl} runs out a found key that is still in use
+ * is read again in the background; zero for none. At most half of {@code localTtl}.
  */
 public record CachePolicy(Duration localTtl, Duration negativeTtl, Duration redisTtl, Duration unconfirmedTrust,
-		Duration staleIfError, Duration storeRetryInterval) {
+		Duration staleIfError, Duration storeRetryInterval, Duration refreshAhead) {
+
+	public CachePolicy {
+		// Capped rather than refused: a short TTL set on its own must not need a second setting.
+		// Beyond half the TTL, every answer would be re-read almost as soon as it arrived.
+		Duration half = localTtl.dividedBy(2);
+		if (refreshAhead.compareTo(half) > 0) {
+			refreshAhead = half;
+		}
+		if (refreshAhead.isNegative()) {
+			refreshAhead = Duration.ZERO;
+		}
+	}
+
+	/** Without refresh-ahead: a key is read again when a request finds its TTL run out. */
+	public CachePolicy(Duration localTtl, Duration negativeTtl, Duration redisTtl, Duration unconfirmedTrust,
+			Duration staleIfError, Duration storeRetryInterval) {
+		this(localTtl, negativeTtl, redisTtl, unconfirmedTrust, staleIfError, storeRetryInterval, Duration.ZERO);
+	}
 
 	/** How long a local entry may be kept at all (it may serve stale while the store is down). */
 	Duration maxLocalAge() {

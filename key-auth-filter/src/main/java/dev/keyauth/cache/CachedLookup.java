@@ -1,5 +1,7 @@
 package dev.keyauth.cache;
 
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
 import dev.keyauth.store.ApiKey;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -13,6 +15,9 @@ import reactor.core.publisher.Mono;
  */
 public final class CachedLookup {
 
+	private static final AtomicIntegerFieldUpdater<CachedLookup> REFRESH_CLAIMED = AtomicIntegerFieldUpdater
+		.newUpdater(CachedLookup.class, "refreshClaimed");
+
 	private final @Nullable ApiKey key;
 
 	private final long loadedAt;
@@ -21,7 +26,12 @@ public final class CachedLookup {
 
 	private final long checkAfter;
 
+	private final long refreshAt;
+
 	private final @Nullable Throwable failure;
+
+	// 1 once a caller has started this answer's background refresh: one attempt per answer.
+	private volatile int refreshClaimed;
 
 	// Built once per entry so that a cache hit allocates nothing.
 	private final Mono<ApiKey> mono;
@@ -35,15 +45,16 @@ public final class CachedLookup {
 	 * @param checkAfter epoch millis after which this instance asks again before using it
 	 */
 	public CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter) {
-		this(key, loadedAt, receivedAt, checkAfter, null);
+		this(key, loadedAt, receivedAt, checkAfter, Long.MAX_VALUE, null);
 	}
 
-	private CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter,
+	private CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter, long refreshAt,
 			@Nullable Throwable failure) {
 		this.key = key;
 		this.loadedAt = loadedAt;
 		this.receivedAt = receivedAt;
 		this.checkAfter = checkAfter;
+		this.refreshAt = refreshAt;
 		this.failure = failure;
 		this.mono = (failure != null) ? Mono.error(failure) : Mono.justOrEmpty(key);
 	}
@@ -53,7 +64,7 @@ public final class CachedLookup {
 	 * cache future instead would log a stack trace per request while the store is down.
 	 */
 	static CachedLookup failed(Throwable failure) {
-		return new CachedLookup(null, 0, 0, 0, failure);
+		return new CachedLookup(null, 0, 0, 0, Long.MAX_VALUE, failure);
 	}
 
 	boolean isFailure() {
@@ -84,9 +95,25 @@ public final class CachedLookup {
 		return this.mono;
 	}
 
+	/**
+	 * Whether the caller should start this answer's background refresh: from {@code refreshAt}
+	 * on, and for one caller only.
+	 */
+	boolean claimRefresh(long now) {
+		return now >= this.refreshAt && this.refreshClaimed == 0 && REFRESH_CLAIMED.compareAndSet(this, 0, 1);
+	}
+
 	/** The same answer, received now, to be asked again after {@code checkAfter}. */
 	CachedLookup received(long receivedAt, long checkAfter) {
-		return new CachedLookup(this.key, this.loadedAt, receivedAt, checkAfter, this.failure);
+		return received(receivedAt, checkAfter, Long.MAX_VALUE);
+	}
+
+	/**
+	 * The same answer, received now, to be asked again after {@code checkAfter} and read again
+	 * in the background from {@code refreshAt} if it is still in use then.
+	 */
+	CachedLookup received(long receivedAt, long checkAfter, long refreshAt) {
+		return new CachedLookup(this.key, this.loadedAt, receivedAt, checkAfter, refreshAt, this.failure);
 	}
 
 	@Override

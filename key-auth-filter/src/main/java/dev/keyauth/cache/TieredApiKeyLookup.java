@@ -3,9 +3,11 @@ package dev.keyauth.cache;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -29,6 +31,9 @@ import reactor.core.publisher.Mono;
  * caller the same future.</li>
  * <li>A local entry is used only while it is fresh and while the {@link InvalidationBus} vouches
  * for it, so revocations published by other instances are never ignored for long.</li>
+ * <li>A found key still in use shortly before its local TTL runs out is read again in the
+ * background (refresh-ahead, Caffeine's refresh), so requests for busy keys never wait for
+ * Redis or PostgreSQL, and take the same code path every time.</li>
  * </ul>
  * Failure modes:
  * <ul>
@@ -44,7 +49,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private final ApiKeyLookup store;
 
-	private final @Nullable AsyncCache<KeyHash, CachedLookup> local;
+	private final @Nullable AsyncLoadingCache<KeyHash, CachedLookup> local;
 
 	private final @Nullable RedisKeyCache redis;
 
@@ -94,7 +99,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			.expireAfter(new LocalExpiry(clock))
 			// Maintenance is a few map operations: run it on the calling thread, no hand-offs.
 			.executor(Runnable::run)
-			.buildAsync() : null;
+			.buildAsync(new RefreshAhead()) : null;
 	}
 
 	public void setMetrics(KeyAuthMetrics metrics) {
@@ -118,6 +123,11 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			CachedLookup cached = present.join();
 			if (isTrusted(cached, now)) {
 				this.metrics.cache(Tier.LOCAL, true);
+				if (cached.claimRefresh(now)) {
+					// Caffeine keeps one refresh per key and drops its answer if the entry was
+					// evicted or replaced meanwhile; this request goes on with the cached answer.
+					this.local.synchronous().refresh(hash);
+				}
 				return cached.asMono();
 			}
 			// Too old to use as is: drop it (only if nobody replaced it meanwhile) and reload; the
@@ -149,7 +159,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private Mono<CachedLookup> load(KeyHash hash, @Nullable CachedLookup stale, long now) {
 		long startedAt = System.nanoTime();
 		Mono<CachedLookup> fromRedis = (this.redis != null) ? this.redis.get(hash, now)
-			.map((hit) -> hit.received(now, checkAfter(hit, now)))
+			.map((hit) -> received(hit, now))
 			.doOnNext((hit) -> this.metrics.cache(Tier.REDIS, true))
 			.switchIfEmpty(Mono.fromRunnable(() -> this.metrics.cache(Tier.REDIS, false))) : Mono.empty();
 		return fromRedis.switchIfEmpty(Mono.defer(() -> loadFromStore(hash, startedAt)))
@@ -176,8 +186,16 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private CachedLookup answer(@Nullable ApiKey key) {
 		long now = this.clock.millis();
-		CachedLookup fresh = new CachedLookup(key, now, now, now);
-		return fresh.received(now, checkAfter(fresh, now));
+		return received(new CachedLookup(key, now, now, now), now);
+	}
+
+	/** An answer from Redis or the store, as this instance keeps it from {@code now}. */
+	private CachedLookup received(CachedLookup answer, long now) {
+		long checkAfter = checkAfter(answer, now);
+		long refreshAhead = this.policy.refreshAhead().toMillis();
+		// Only found keys: an unknown key someone keeps sending earns no background work.
+		long refreshAt = (answer.found() && refreshAhead > 0) ? checkAfter - refreshAhead : Long.MAX_VALUE;
+		return answer.received(now, checkAfter, refreshAt);
 	}
 
 	private long checkAfter(CachedLookup answer, long now) {
@@ -229,6 +247,30 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	/** Number of keys held in process (approximate), for metrics and tests. */
 	public long localSize() {
 		return (this.local != null) ? this.local.synchronous().estimatedSize() : 0;
+	}
+
+	/**
+	 * Caffeine's loader, used only by refresh-ahead (requests load through {@link #findByHash},
+	 * which also passes the stale fallback).
+	 * <p>
+	 * A refresh that cannot reach Redis or the store leaves the entry as it is: it is served
+	 * until its TTL runs out and is then read again on a request, with the stale-if-error rules
+	 * of that path.
+	 */
+	private final class RefreshAhead implements AsyncCacheLoader<KeyHash, CachedLookup> {
+
+		@Override
+		public CompletableFuture<CachedLookup> asyncLoad(KeyHash hash, Executor executor) {
+			return load(hash, null, TieredApiKeyLookup.this.clock.millis()).toFuture();
+		}
+
+		@Override
+		public CompletableFuture<CachedLookup> asyncReload(KeyHash hash, CachedLookup current, Executor executor) {
+			return load(hash, null, TieredApiKeyLookup.this.clock.millis())
+				.map((answer) -> answer.isFailure() ? current : answer)
+				.toFuture();
+		}
+
 	}
 
 	/** Entries live until the latest moment they could still be used (as stale, if allowed). */

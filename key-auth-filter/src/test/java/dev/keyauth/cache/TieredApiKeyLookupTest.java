@@ -195,4 +195,101 @@ class TieredApiKeyLookupTest {
 		assertThat(slow.localSize()).as("the answer of a load overtaken by an eviction is not kept").isZero();
 	}
 
+	private TieredApiKeyLookup refreshingAhead(ApiKeyLookup store) {
+		CachePolicy refreshing = new CachePolicy(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(60),
+				Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofSeconds(5));
+		return new TieredApiKeyLookup(store, 1000, null, refreshing, this.clock, Duration.ofSeconds(1),
+				CircuitBreaker.ofDefaults("test"));
+	}
+
+	@Test
+	void aKeyInUseIsReadAgainInTheBackgroundBeforeItsTtlRunsOut() {
+		KeyHash hash = stored();
+		TieredApiKeyLookup refreshing = refreshingAhead(this.store);
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		this.clock.advance(Duration.ofSeconds(54));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		assertThat(this.queries).as("not yet within 5 s of the TTL").hasValue(1);
+		this.clock.advance(Duration.ofSeconds(2));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		assertThat(this.queries).as("one refresh for the requests of the last 5 s").hasValue(2);
+		this.clock.advance(Duration.ofSeconds(10));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		assertThat(this.queries).as("past the first answer's TTL, the refreshed one serves").hasValue(2);
+	}
+
+	@Test
+	void theRequestThatStartsARefreshIsAnsweredAtOnceAndTheRefreshedAnswerServesLater() {
+		KeyHash hash = stored();
+		ApiKey row = this.rows.get(hash);
+		ApiKey revoked = new ApiKey(row.id(), row.keyStart(), row.consumerId(), null, List.of(), Map.of(), T0,
+				null, T0.plusSeconds(50), null);
+		Sinks.One<ApiKey> reload = Sinks.one();
+		AtomicInteger loads = new AtomicInteger();
+		TieredApiKeyLookup refreshing = refreshingAhead((h) -> Mono.defer(() -> (loads.incrementAndGet() == 1)
+				? Mono.just(row) : reload.asMono()));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(row).verifyComplete();
+		this.clock.advance(Duration.ofSeconds(56));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(row).verifyComplete();
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(row).verifyComplete();
+		assertThat(loads).as("one refresh in flight, nobody waiting for it").hasValue(2);
+		reload.tryEmitValue(revoked);
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(revoked).verifyComplete();
+	}
+
+	@Test
+	void aRefreshThatCannotReachTheStoreLeavesTheEntryAsItWas() {
+		KeyHash hash = stored();
+		TieredApiKeyLookup refreshing = refreshingAhead(this.store);
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		this.storeDown.set(true);
+		this.clock.advance(Duration.ofSeconds(56));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		assertThat(this.queries).as("one attempt, not one per request").hasValue(2);
+		this.clock.advance(Duration.ofSeconds(5));
+		// Past the TTL: the request path reads again and, the store being down, serves it stale.
+		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		assertThat(this.queries).hasValue(3);
+	}
+
+	@Test
+	void unknownKeysAreNotRefreshedAhead() {
+		KeyHash unknown = KeyHash.sha256("unknown");
+		TieredApiKeyLookup refreshing = refreshingAhead(this.store);
+		StepVerifier.create(refreshing.findByHash(unknown)).verifyComplete();
+		this.clock.advance(Duration.ofSeconds(9));
+		StepVerifier.create(refreshing.findByHash(unknown)).verifyComplete();
+		assertThat(this.queries).hasValue(1);
+	}
+
+	@Test
+	void anEvictionDuringARefreshDiscardsTheRefreshedAnswer() {
+		KeyHash hash = stored();
+		ApiKey row = this.rows.get(hash);
+		Sinks.One<ApiKey> reload = Sinks.one();
+		AtomicInteger loads = new AtomicInteger();
+		TieredApiKeyLookup refreshing = refreshingAhead((h) -> Mono.defer(() -> {
+			int load = loads.incrementAndGet();
+			return (load == 2) ? reload.asMono() : Mono.just(row);
+		}));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(row).verifyComplete();
+		this.clock.advance(Duration.ofSeconds(56));
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(row).verifyComplete();
+		refreshing.evict(hash);
+		reload.tryEmitValue(row);
+		assertThat(refreshing.localSize()).as("the refresh overtaken by the eviction is not kept").isZero();
+		StepVerifier.create(refreshing.findByHash(hash)).expectNext(row).verifyComplete();
+		assertThat(loads).hasValue(3);
+	}
+
+	@Test
+	void refreshAheadIsAtMostHalfTheTtl() {
+		CachePolicy policy = new CachePolicy(Duration.ofSeconds(4), Duration.ofSeconds(10), Duration.ofSeconds(60),
+				Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofSeconds(5));
+		assertThat(policy.refreshAhead()).isEqualTo(Duration.ofSeconds(2));
+		assertThat(this.policy.refreshAhead()).as("none unless asked for").isZero();
+	}
+
 }
