@@ -22,14 +22,14 @@ public record CachePolicy(Duration localTtl, Duration negativeTtl, Duration redi
 		Duration staleIfError, Duration storeRetryInterval, Duration refreshAhead) {
 
 	public CachePolicy {
+		if (refreshAhead == null || refreshAhead.isNegative()) {
+			refreshAhead = Duration.ZERO;
+		}
 		// Capped rather than refused: a short TTL set on its own must not need a second setting.
 		// Beyond half the TTL, every answer would be re-read almost as soon as it arrived.
 		Duration half = localTtl.dividedBy(2);
 		if (refreshAhead.compareTo(half) > 0) {
 			refreshAhead = half;
-		}
-		if (refreshAhead.isNegative()) {
-			refreshAhead = Duration.ZERO;
 		}
 	}
 

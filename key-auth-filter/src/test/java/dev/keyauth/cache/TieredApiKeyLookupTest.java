@@ -290,6 +290,9 @@ class TieredApiKeyLookupTest {
 				Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofSeconds(5));
 		assertThat(policy.refreshAhead()).isEqualTo(Duration.ofSeconds(2));
 		assertThat(this.policy.refreshAhead()).as("none unless asked for").isZero();
+		assertThat(new CachePolicy(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(60),
+				Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1), null)
+			.refreshAhead()).as("an empty setting").isZero();
 	}
 
 }
