@@ -7,9 +7,7 @@ import java.util.UUID;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.GatewayInstance;
 import dev.keyauth.test.Instances;
-import dev.keyauth.test.TcpProxy;
-import dev.keyauth.test.TestPostgres;
-import dev.keyauth.test.TestRedis;
+import dev.keyauth.test.TestServices;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,18 +26,15 @@ class RefreshAheadTest {
 
 	static EchoUpstream upstream;
 
-	static TcpProxy postgres;
-
-	static TcpProxy redis;
-
 	static GatewayInstance gateway;
 
 	@BeforeAll
 	static void start() {
 		upstream = new EchoUpstream();
-		postgres = new TcpProxy(TestPostgres.host(), TestPostgres.port());
-		redis = new TcpProxy(TestRedis.host(), TestRedis.port());
-		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
+		Map<String, String> properties = TestServices.properties();
+		properties.put("spring.cloud.gateway.server.webflux.routes[0].id", "echo");
+		properties.put("spring.cloud.gateway.server.webflux.routes[0].uri", upstream.uri());
+		properties.put("spring.cloud.gateway.server.webflux.routes[0].predicates[0]", "Path=/**");
 		properties.put("keyauth.cache.local.ttl", "2s");
 		properties.put("keyauth.cache.local.refresh-ahead", "1s");
 		gateway = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
@@ -48,8 +43,6 @@ class RefreshAheadTest {
 	@AfterAll
 	static void stop() {
 		gateway.close();
-		postgres.close();
-		redis.close();
 		upstream.close();
 	}
 
