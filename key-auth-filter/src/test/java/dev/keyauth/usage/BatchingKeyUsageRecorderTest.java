@@ -118,7 +118,7 @@ class BatchingKeyUsageRecorderTest {
 				start.await();
 				for (int i = 0; i < perThread; i++) {
 					this.recorder.record(key);
-					if (i % 64 == 0) {
+					if (i % 8 == 0) {
 						Thread.yield();
 					}
 				}
