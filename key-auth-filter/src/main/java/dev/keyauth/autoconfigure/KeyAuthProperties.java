@@ -413,9 +413,9 @@ public class KeyAuthProperties {
 
 			/**
 			 * How long before its TTL runs out a key that is still in use is read again in the
-			 * background, so that requests for busy keys never wait for Redis or PostgreSQL.
-			 * Zero to read keys again only when a request finds their TTL run out. At most half
-			 * the TTL.
+			 * background, so that the requests of a busy key do not wait for Redis or PostgreSQL
+			 * when its TTL runs out. Zero to read keys again only when a request finds their TTL
+			 * run out. At most half the TTL.
 			 */
 			private Duration refreshAhead = Duration.ofSeconds(5);
 

@@ -32,8 +32,8 @@ import reactor.core.publisher.Mono;
  * <li>A local entry is used only while it is fresh and while the {@link InvalidationBus} vouches
  * for it, so revocations published by other instances are never ignored for long.</li>
  * <li>A found key still in use shortly before its local TTL runs out is read again in the
- * background (refresh-ahead, Caffeine's refresh), so requests for busy keys never wait for
- * Redis or PostgreSQL, and take the same code path every time.</li>
+ * background (refresh-ahead, Caffeine's refresh), so the requests of a busy key do not wait
+ * for Redis or PostgreSQL when its TTL runs out, and keep taking the same code path.</li>
  * </ul>
  * Failure modes:
  * <ul>
