@@ -49,7 +49,7 @@ for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key"
 for round in $(seq 1 "$ROUNDS"); do
   declare -A RPS=() CPU=()
   for i in $(printf '%s\n' "${!PORTS[@]}" | shuf); do
-    read -r rps cpu failed < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" /bench/x)
+    read -r rps cpu failed _ < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" /bench/x)
     RPS[$i]=$rps; CPU[$i]=$cpu
     [ "$failed" = 0 ] || log "round $round: $failed responses >= 400 from ${LABELS[$i]}"
   done

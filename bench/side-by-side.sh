@@ -8,14 +8,14 @@ declare -A GATEWAY_PID
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # pid -> user + system CPU in ticks
 # One wrk run against a gateway started below: port keysfile seconds path [extra headers] ->
-# "requests/s gateway-CPU-us-per-request responses>=400".
+# "requests/s gateway-CPU-us-per-request responses>=400 requests".
 measure() {
   local pid=${GATEWAY_PID[$1]} before after line
   before=$(cpu_ticks "$pid")
   line=$(KEYS_FILE=$2 EXTRA_HEADERS=${5:-} wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT')
   after=$(cpu_ticks "$pid")
   echo "$line" | tr ' ' '\n' | awk -F= -v ticks=$((after - before)) -v hz="$TICK" \
-    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } END { printf "%.0f %.1f %d\n", r, ticks * 1e6 / hz / n, e }'
+    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } END { printf "%.0f %.1f %d %d\n", r, ticks * 1e6 / hz / n, e, n }'
 }
 log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

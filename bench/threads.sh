@@ -39,8 +39,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for port in $(printf '8180\n8190\n' | shuf); do
     pid=${GATEWAY_PID[$port]}
     thread_ticks "$pid" > "$OUT/threads-before.txt"
-    requests=$(KEYS_FILE=$OUT/threads-one.key wrk -t1 -c32 -d"${WINDOW}s" -s bench/keys.lua \
-      "http://127.0.0.1:$port/bench/x" 2>&1 | grep '^RESULT' | tr ' ' '\n' | awk -F= '$1 == "requests" { print $2 }')
+    read -r _ _ _ requests < <(measure "$port" "$OUT/threads-one.key" "$WINDOW" /bench/x)
     thread_ticks "$pid" > "$OUT/threads-after.txt"
     LC_ALL=C join -t $'\t' "$OUT/threads-before.txt" "$OUT/threads-after.txt" | awk -F'\t' -v r="$round" -v p="$port" \
       -v n="$requests" -v hz="$TICK" '{ printf "%s\t%s\t%s\t%.3f\n", r, p, $1, ($3 - $2) * 1e6 / hz / n }' \

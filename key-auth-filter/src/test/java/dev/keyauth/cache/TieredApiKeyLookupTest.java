@@ -61,7 +61,11 @@ class TieredApiKeyLookupTest {
 	}
 
 	private void expectFound(KeyHash hash) {
-		StepVerifier.create(this.lookup.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(this.lookup, hash);
+	}
+
+	private static void expectFound(TieredApiKeyLookup lookup, KeyHash hash) {
+		StepVerifier.create(lookup.findByHash(hash)).expectNextCount(1).verifyComplete();
 	}
 
 	@Test
@@ -206,16 +210,16 @@ class TieredApiKeyLookupTest {
 	void aKeyInUseIsReadAgainInTheBackgroundBeforeItsTtlRunsOut() {
 		KeyHash hash = stored();
 		TieredApiKeyLookup refreshing = refreshingAhead(this.store);
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
 		this.clock.advance(Duration.ofSeconds(54));
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
 		assertThat(this.queries).as("not yet within 5 s of the TTL").hasValue(1);
 		this.clock.advance(Duration.ofSeconds(2));
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
+		expectFound(refreshing, hash);
 		assertThat(this.queries).as("one refresh for the requests of the last 5 s").hasValue(2);
 		this.clock.advance(Duration.ofSeconds(10));
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
 		assertThat(this.queries).as("past the first answer's TTL, the refreshed one serves").hasValue(2);
 	}
 
@@ -242,15 +246,15 @@ class TieredApiKeyLookupTest {
 	void aRefreshThatCannotReachTheStoreLeavesTheEntryAsItWas() {
 		KeyHash hash = stored();
 		TieredApiKeyLookup refreshing = refreshingAhead(this.store);
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
 		this.storeDown.set(true);
 		this.clock.advance(Duration.ofSeconds(56));
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
+		expectFound(refreshing, hash);
 		assertThat(this.queries).as("one attempt, not one per request").hasValue(2);
 		this.clock.advance(Duration.ofSeconds(5));
 		// Past the TTL: the request path reads again and, the store being down, serves it stale.
-		StepVerifier.create(refreshing.findByHash(hash)).expectNextCount(1).verifyComplete();
+		expectFound(refreshing, hash);
 		assertThat(this.queries).hasValue(3);
 	}
 
