@@ -1,7 +1,9 @@
 package dev.keyauth.authentication;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.KeyHash;
@@ -40,14 +42,20 @@ public class LookupApiKeyAuthenticator implements ApiKeyAuthenticator {
 
 	@Override
 	public Mono<ApiKey> authenticate(String presentedKey) {
-		if (!this.format.isWellFormed(presentedKey)) {
+		if (presentedKey == null || presentedKey.length() != this.format.length()) {
 			return INVALID;
 		}
-		Mono<ApiKey> found = this.lookup.findByHash(KeyHash.sha256(presentedKey));
+		// One conversion for both the checksum and the hash. A character outside ASCII becomes
+		// '?', which no key contains, so such a key fails the format check.
+		byte[] ascii = presentedKey.getBytes(StandardCharsets.US_ASCII);
+		if (!this.format.isWellFormed(ascii)) {
+			return INVALID;
+		}
+		Mono<ApiKey> found = this.lookup.findByHash(KeyHash.sha256(ascii));
 		if (found instanceof Fuseable.ScalarCallable<?> answered) {
 			// A cache hit is already here: decide now, without a timer or an operator chain,
 			// and answer with a value the caller can read synchronously too.
-			return decide(answered);
+			return decide(found, answered);
 		}
 		return found.timeout(this.timeout)
 			.onErrorMap((ex) -> !(ex instanceof KeyAuthenticationException), KeyAuthUnavailableException::new)
@@ -55,7 +63,7 @@ public class LookupApiKeyAuthenticator implements ApiKeyAuthenticator {
 			.handle(this::requireActive);
 	}
 
-	private Mono<ApiKey> decide(Fuseable.ScalarCallable<?> answered) {
+	private Mono<ApiKey> decide(Mono<ApiKey> found, Fuseable.ScalarCallable<?> answered) {
 		Object key;
 		try {
 			key = answered.call();
@@ -66,14 +74,20 @@ public class LookupApiKeyAuthenticator implements ApiKeyAuthenticator {
 		catch (Exception ex) {
 			return Mono.error(new KeyAuthUnavailableException(ex));
 		}
-		if (!(key instanceof ApiKey apiKey) || !apiKey.isActiveAt(this.clock.instant())) {
+		if (!(key instanceof ApiKey apiKey) || !isActive(apiKey)) {
 			return INVALID;
 		}
-		return Mono.just(apiKey);
+		// The cache's own Mono of this key: nothing to allocate.
+		return found;
+	}
+
+	private boolean isActive(ApiKey key) {
+		// Most keys never expire: their state does not depend on the time, so read no clock.
+		return (key.expiresAt() == null) ? key.isActiveAt(Instant.MIN) : key.isActiveAt(this.clock.instant());
 	}
 
 	private void requireActive(ApiKey key, SynchronousSink<ApiKey> sink) {
-		if (key.isActiveAt(this.clock.instant())) {
+		if (isActive(key)) {
 			sink.next(key);
 		}
 		else {

@@ -1,5 +1,7 @@
 package dev.keyauth.key;
 
+import java.util.Arrays;
+
 /**
  * The 62-character alphabet of keys: digits and ASCII letters only, so a key survives
  * double-click selection, URLs, shells and every header or query encoding unchanged.
@@ -9,6 +11,16 @@ final class Base62 {
 	static final String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 	static final int RADIX = 62;
+
+	// Indexed by byte value: one load per character instead of three range checks.
+	private static final byte[] DIGITS = new byte[256];
+
+	static {
+		Arrays.fill(DIGITS, (byte) -1);
+		for (int i = 0; i < RADIX; i++) {
+			DIGITS[ALPHABET.charAt(i)] = (byte) i;
+		}
+	}
 
 	private Base62() {
 	}
@@ -25,6 +37,11 @@ final class Base62 {
 			return c - 'a' + 36;
 		}
 		return -1;
+	}
+
+	/** Value of the byte {@code b} in the alphabet, or -1 when it is not a base62 character. */
+	static int digit(byte b) {
+		return DIGITS[b & 0xff];
 	}
 
 	/** Fixed-width, most significant digit first, left-padded with '0'. */

@@ -36,8 +36,12 @@ public final class KeyHash {
 
 	/** Hashes a key. The key is expected to be ASCII (it passed {@link ApiKeyFormat#isWellFormed}). */
 	public static KeyHash sha256(String key) {
-		MessageDigest digest = DIGEST.get();
-		return new KeyHash(digest.digest(key.getBytes(StandardCharsets.US_ASCII)));
+		return sha256(key.getBytes(StandardCharsets.US_ASCII));
+	}
+
+	/** Hashes the ASCII bytes of a key; the array is read, not kept. */
+	public static KeyHash sha256(byte[] asciiKey) {
+		return new KeyHash(DIGEST.get().digest(asciiKey));
 	}
 
 	/** Wraps a stored digest; copies it so the caller cannot change it afterwards. */

@@ -64,7 +64,12 @@ class LookupApiKeyAuthenticatorTest {
 	void malformedKeysAreRefusedWithoutALookup() {
 		String key = this.generator.generateKey();
 		String badChecksum = key.substring(0, key.length() - 1) + (key.endsWith("0") ? "1" : "0");
-		for (String candidate : List.of("", "nonsense", badChecksum, "sk_live_", key + "x", "Bearer " + key)) {
+		// Same length as a key, with characters outside ASCII: one whose low byte is the
+		// character it replaces, and a surrogate pair (two chars, one code point) in place of two.
+		String lowByteTwin = key.substring(0, 20) + (char) (0x100 | key.charAt(20)) + key.substring(21);
+		String surrogatePair = key.substring(0, 20) + "\uD83D\uDE00" + key.substring(22);
+		for (String candidate : List.of("", "nonsense", badChecksum, "sk_live_", key + "x", "Bearer " + key,
+				lowByteTwin, surrogatePair)) {
 			StepVerifier.create(this.authenticator.authenticate(candidate)).verifyError(InvalidApiKeyException.class);
 		}
 		assertThat(this.lookups).hasValue(0);

@@ -1,5 +1,6 @@
 package dev.keyauth.key;
 
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.HashSet;
 import java.util.Set;
@@ -75,7 +76,7 @@ class ApiKeyFormatTest {
 	@Test
 	void malformedCandidatesAreRejectedWithoutThrowing() {
 		String key = this.generator.generateKey();
-		assertThat(this.format.isWellFormed(null)).isFalse();
+		assertThat(this.format.isWellFormed((CharSequence) null)).isFalse();
 		assertThat(this.format.isWellFormed("")).isFalse();
 		assertThat(this.format.isWellFormed(key.substring(1))).isFalse();
 		assertThat(this.format.isWellFormed(key + "0")).isFalse();
@@ -85,6 +86,26 @@ class ApiKeyFormatTest {
 		assertThat(this.format.isWellFormed(key.substring(0, 20) + "\u0000" + key.substring(21))).isFalse();
 		assertThat(this.format.isWellFormed(key.substring(0, 20) + "-" + key.substring(21))).isFalse();
 		assertThat(this.format.isWellFormed(" ".repeat(key.length()))).isFalse();
+	}
+
+	@Test
+	void theAsciiBytesOfACandidateAreJudgedLikeItsCharacters() {
+		String key = this.generator.generateKey();
+		assertThat(this.format.isWellFormed(key.getBytes(StandardCharsets.US_ASCII))).isTrue();
+		for (int position = 0; position < key.length(); position++) {
+			for (char replacement : "0aZ_-?".toCharArray()) {
+				String changed = key.substring(0, position) + replacement + key.substring(position + 1);
+				assertThat(this.format.isWellFormed(changed.getBytes(StandardCharsets.US_ASCII)))
+					.as("%s at %d", replacement, position)
+					.isEqualTo(this.format.isWellFormed(changed));
+			}
+		}
+		byte[] highByte = key.getBytes(StandardCharsets.US_ASCII);
+		highByte[20] = (byte) (highByte[20] | 0x80);
+		assertThat(this.format.isWellFormed(highByte)).isFalse();
+		assertThat(this.format.isWellFormed((byte[]) null)).isFalse();
+		assertThat(this.format.isWellFormed(new byte[0])).isFalse();
+		assertThat(this.format.isWellFormed(key.substring(1).getBytes(StandardCharsets.US_ASCII))).isFalse();
 	}
 
 	@Test
