@@ -5,12 +5,22 @@
 #   bash bench/builds.sh 40 3 'off:/tmp/before.jar:--keyauth.enabled=false' \
 #     'before:/tmp/before.jar' 'after:/tmp/after.jar' 'limited:/tmp/after.jar:::limited'
 #
+# JVM options with a colon (-XX:...) cannot be written in a specification: put them in a java
+# argument file and pass that ('hit:/tmp/after.jar::@/tmp/jvm.args').
+#
 # Every specification gets its own gateway, all side by side as in compare.sh. After a 60 s
 # warm-up each (BUILDS_WARMUP), every round loads each gateway for SECONDS, in a new random order
 # per round so that no configuration always follows the same one, and the summary gives, for
 # each, the median and quartiles of its per-round ratio to the first: requests/s and gateway CPU
 # per request. Short windows and many rounds: on this VM the speed changes within seconds, so a
 # ratio is only fair between windows close together.
+#
+# Identical gateways can differ for their whole lifetime (each JVM compiles its own way): in one
+# run two of four key-auth gateways of one jar ran at the baseline's speed and two 9-11% below
+# it, round after round (bench/results/builds-2026-12-01-r-forks.md). Label
+# several gateways of each configuration group#fork ('off#1' 'off#2' ... 'hit#1' 'hit#2' ...) and
+# the summary adds each group's median over its forks and the spread between them
+# (bench/builds_forks.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -39,10 +49,15 @@ for p in "${PORTS[@]}"; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$((p + 1))/actuator/apikeys")
   [ "$code" = 200 ] && { admin=$((p + 1)); break; }
 done
-[ -n "$admin" ] || { log "no gateway with key auth to create keys on"; exit 1; }
-create_key "$admin" '{"consumerId":"bench"}' > "$OUT/builds-one.key"
-create_key "$admin" '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
-  > "$OUT/builds-limited.key"
+if [ -n "$admin" ]; then
+  create_key "$admin" '{"consumerId":"bench"}' > "$OUT/builds-one.key"
+  create_key "$admin" '{"consumerId":"bench-limited","rateLimit":{"requestsPerSecond":100000,"burst":1000000}}' \
+    > "$OUT/builds-limited.key"
+else
+  # Only gateways without key auth (calibrate.sh): they forward whatever key they get.
+  python3 bench/keys.py valid 1 > "$OUT/builds-one.key"
+  cp "$OUT/builds-one.key" "$OUT/builds-limited.key"
+fi
 log "warming up each gateway for $WARMUP s"
 for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WARMUP" /bench/x > /dev/null; done
 : > "$OUT/builds-rounds.txt"
@@ -76,4 +91,6 @@ for label in labels:
     print(f"| {label} | {statistics.median(value(r, label, 0) for r in rows):.0f} | "
           f"{statistics.median(value(r, label, 1) for r in rows):.1f} | {cells[0]} | {cells[1]} |")
 PY
+  # Labels written group#fork (off#1, off#2, hit#1, ...): several gateways of one configuration.
+  case "$*" in *'#'*) echo; python3 bench/builds_forks.py "$OUT/builds-rounds.txt" ;; esac
 } | tee "$OUT/builds.md"
