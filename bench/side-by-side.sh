@@ -29,12 +29,17 @@ java -cp "$JAR" -Dloader.main=dev.keyauth.gateway.demo.BenchUpstream \
   org.springframework.boot.loader.launch.PropertiesLauncher $UP_PORT > "$OUT/upstream.log" 2>&1 &
 PIDS+=($!)
 
+# GATEWAY_LOADER_PATH: extra jars for every gateway (bench/calibrate.sh's filter), loaded by
+# Spring Boot's PropertiesLauncher instead of the jar's own launcher.
 start() { # port name args...: a gateway on port, its management on port + 1
   local port=$1 name=$2; shift 2
+  local launch=(-jar "$JAR")
+  [ -z "${GATEWAY_LOADER_PATH:-}" ] || launch=(-cp "$JAR" -Dloader.path="$GATEWAY_LOADER_PATH" \
+    -Dloader.main=dev.keyauth.gateway.GatewayApplication org.springframework.boot.loader.launch.PropertiesLauncher)
   GATEWAY_PORT=$port MANAGEMENT_PORT=$((port + 1)) KEYAUTH_ADMIN_TOKEN=$TOKEN BENCH_UPSTREAM_PORT=$UP_PORT \
   GATEWAY_ROUTES_LOCATION=file:$ROOT/bench/routes.yml \
   KEYAUTH_DB_URL=r2dbc:postgresql://127.0.0.1:5432/$DB KEYAUTH_DB_USER=postgres KEYAUTH_REDIS_URL=redis://127.0.0.1:6379 \
-    java ${GATEWAY_JAVA_OPTS:-} -jar "$JAR" "$@" > "$OUT/gateway-$NAME-$name.log" 2>&1 &
+    java ${GATEWAY_JAVA_OPTS:-} "${launch[@]}" "$@" > "$OUT/gateway-$NAME-$name.log" 2>&1 &
   PIDS+=($!); GATEWAY_PID[$port]=$!
 }
 await() { # port...: until each gateway is ready
