@@ -1,9 +1,14 @@
 package dev.keyauth.store;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
 import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.jspecify.annotations.Nullable;
 
@@ -15,12 +20,20 @@ import org.springframework.util.StringUtils;
  * <p>
  * It keeps its own history table ({@value #HISTORY_TABLE}) so it can share a database, and even a
  * schema, with an application's own Flyway migrations without either seeing the other's
- * versions. Several gateways starting at once are safe: Flyway serialises them with a database
- * lock.
+ * versions. Several gateways starting at once against PostgreSQL are safe: each holds an advisory
+ * lock for its whole migration (see {@link #migrate()}), so one migrates and the others then find
+ * the schema up to date.
  */
 public final class SchemaMigration {
 
 	public static final String HISTORY_TABLE = "keyauth_schema_history";
+
+	/**
+	 * The PostgreSQL advisory lock (session level) held around each gateway's migration: the
+	 * bytes of "keyauth" with a version byte, so it cannot be mistaken for Flyway's own lock or an
+	 * application's.
+	 */
+	static final long MIGRATION_LOCK = 0x6B65796175746801L;
 
 	private static final Log logger = LogFactory.getLog(SchemaMigration.class);
 
@@ -121,10 +134,35 @@ public final class SchemaMigration {
 			.baselineOnMigrate(true)
 			.baselineVersion("0")
 			.load();
-		MigrateResult result = flyway.migrate();
+		MigrateResult result = "postgresql".equals(this.vendor) ? migrateHoldingLock(flyway) : flyway.migrate();
 		logger.info("API key schema is at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
 				+ " migration(s) applied) in " + this.jdbcUrl.replaceAll("\\?.*", ""));
 		return result;
+	}
+
+	/**
+	 * Flyway takes its own lock only after it has looked at the schema, so two gateways starting
+	 * together on a database without the history table could both decide how to begin it: one
+	 * creates the table and migrates, the other finds the schema no longer empty, tries to
+	 * baseline a history table that now exists with no rows yet, and fails start-up. One lock
+	 * around the whole of each migration makes the others wait (PostgreSQL releases it if a
+	 * gateway dies holding it) and then find the schema up to date; the first start-up of a
+	 * fleet is serialised by the few hundred milliseconds a migration takes, later ones by a
+	 * validation.
+	 */
+	private MigrateResult migrateHoldingLock(Flyway flyway) {
+		// A connection of its own (Flyway's data source opens a new one per call), held until the
+		// migration ends: closing it releases the lock, whether the migration succeeded or not.
+		try (Connection connection = flyway.getConfiguration().getDataSource().getConnection();
+				PreparedStatement lock = connection.prepareStatement("SELECT pg_advisory_lock(?)")) {
+			lock.setLong(1, MIGRATION_LOCK);
+			lock.execute();
+			return flyway.migrate();
+		}
+		catch (SQLException ex) {
+			throw new FlywayException("Could not lock the API key schema for migration in "
+					+ this.jdbcUrl.replaceAll("\\?.*", "") + ": " + ex.getMessage(), ex);
+		}
 	}
 
 }
