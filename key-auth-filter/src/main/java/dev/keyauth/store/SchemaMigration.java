@@ -123,7 +123,10 @@ public final class SchemaMigration {
 		return this.jdbcUrl;
 	}
 
-	/** Applies pending migrations; fails start-up when the database cannot be migrated. */
+	/**
+	 * Applies pending migrations, on PostgreSQL under an advisory lock so that gateways starting
+	 * together migrate one after another; fails start-up when the database cannot be migrated.
+	 */
 	public MigrateResult migrate() {
 		Flyway flyway = Flyway.configure(SchemaMigration.class.getClassLoader())
 			.dataSource(this.jdbcUrl, this.user, this.password)
