@@ -17,10 +17,9 @@
 #
 # Identical gateways can differ for their whole lifetime (each JVM compiles its own way): in one
 # run two of four key-auth gateways of one jar ran at the baseline's speed and two 9-11% below
-# it, round after round (bench/results/builds-2026-12-01-r-forks.md). Label
-# several gateways of each configuration group#fork ('off#1' 'off#2' ... 'hit#1' 'hit#2' ...) and
-# the summary adds each group's median over its forks and the spread between them
-# (bench/builds_forks.py).
+# it, round after round (bench/results/builds-2026-12-01-r-forks.md). Label several gateways of
+# each configuration group#fork ('off#1' 'off#2' ... 'hit#1' 'hit#2' ...) and the summary adds
+# each group's median over its forks and the spread between them (bench/builds_forks.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

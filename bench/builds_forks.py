@@ -7,23 +7,50 @@ rounds cannot average that out, only more gateways can (JMH's forks). For every 
 round's requests/s of each fork is divided by the mean of the first group's forks in that round;
 each fork's median over the rounds is its figure; the group's figure is the median over its
 forks, with the lowest and highest fork beside it. CPU per request likewise.
+bench/calibrate_fit.py pools its rounds with the same functions.
 """
 import statistics
 import sys
 
-rows = [dict(cell.split("=") for cell in line.split()[1:]) for line in open(sys.argv[1])]
-groups = {}
-for label in rows[0]:
-    groups.setdefault(label.split("#")[0], []).append(label)
-reference = next(iter(groups.values()))
-value = lambda row, label, i: float(row[label].split("/")[i])
-print(f"| configuration | forks | requests/s over {next(iter(groups))}: median of forks (lowest-highest fork) "
-      f"| CPU per request over {next(iter(groups))}: median of forks (lowest-highest) |")
-print("|---|---:|---:|---:|")
-for group, labels in groups.items():
-    cells = []
-    for i in (0, 1):
-        forks = [statistics.median(value(r, label, i) / statistics.mean(value(r, ref, i) for ref in reference)
-                                   for r in rows) for label in labels]
-        cells.append(f"{statistics.median(forks):.3f} ({min(forks):.3f}-{max(forks):.3f})")
-    print(f"| {group} | {len(labels)} | {cells[0]} | {cells[1]} |")
+REQUESTS, CPU = 0, 1
+
+
+def read_rounds(path):
+    """builds.sh's rounds file: one dict per round, label -> "requests/s/cpu-us-per-request"."""
+    return [dict(cell.split("=") for cell in line.split()[1:]) for line in open(path)]
+
+
+def fork_groups(rows):
+    """group -> its labels, in the order builds.sh was given them."""
+    groups = {}
+    for label in rows[0]:
+        groups.setdefault(label.split("#")[0], []).append(label)
+    return groups
+
+
+def value(row, label, i):
+    return float(row[label].split("/")[i])
+
+
+def pooled(rows, labels, reference, i, combine=lambda x, ref: x / ref):
+    """(median over forks, lowest fork, highest fork) of each fork's median over the rounds of
+    combine(its value, the mean of the reference forks in the same round)."""
+    forks = [statistics.median(combine(value(r, label, i), statistics.mean(value(r, ref, i) for ref in reference))
+                               for r in rows) for label in labels]
+    return statistics.median(forks), min(forks), max(forks)
+
+
+def main(path):
+    rows = read_rounds(path)
+    groups = fork_groups(rows)
+    first = next(iter(groups))
+    print(f"| configuration | forks | requests/s over {first}: median of forks (lowest-highest fork) "
+          f"| CPU per request over {first}: median of forks (lowest-highest) |")
+    print("|---|---:|---:|---:|")
+    for group, labels in groups.items():
+        cells = [pooled(rows, labels, groups[first], i) for i in (REQUESTS, CPU)]
+        print(f"| {group} | {len(labels)} | " + " | ".join(f"{m:.3f} ({lo:.3f}-{hi:.3f})" for m, lo, hi in cells) + " |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

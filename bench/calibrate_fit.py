@@ -11,24 +11,14 @@ figure the median over its forks. The line is then fitted through w0 (no work) b
 import statistics
 import sys
 
-rows = [dict(cell.split("=") for cell in line.split()[1:]) for line in open(sys.argv[1])]
-groups = {}
-for label in rows[0]:
-    groups.setdefault(label.split("#")[0], []).append(label)
-rps = lambda row, label: float(row[label].split("/")[0])
-cpu = lambda row, label: float(row[label].split("/")[1])
+from builds_forks import CPU, REQUESTS, fork_groups, pooled, read_rounds, value
+
+rows = read_rounds(sys.argv[1])
+groups = fork_groups(rows)
 reference = groups["w0"]
-
-
-def per_group(labels, measure, combine):
-    forks = [statistics.median(combine(measure(r, label), statistics.mean(measure(r, ref) for ref in reference))
-                               for r in rows) for label in labels]
-    return statistics.median(forks), min(forks), max(forks)
-
-
-ratio = {g: per_group(ls, rps, lambda x, ref: x / ref) for g, ls in groups.items()}
-added = {g: per_group(ls, cpu, lambda x, ref: x - ref) for g, ls in groups.items()}
-base_cpu = statistics.median(statistics.mean(cpu(r, ref) for ref in reference) for r in rows)
+ratio = {g: pooled(rows, ls, reference, REQUESTS) for g, ls in groups.items()}
+added = {g: pooled(rows, ls, reference, CPU, lambda x, ref: x - ref) for g, ls in groups.items()}
+base_cpu = statistics.median(statistics.mean(value(r, ref, CPU) for ref in reference) for r in rows)
 work = {int(g[1:]): g for g in groups if g.startswith("w")}
 
 
