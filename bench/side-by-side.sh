@@ -45,7 +45,8 @@ start() { # port name args...: a gateway on port, its management on port + 1
 await() { # port...: until each gateway is ready
   local port
   for port in "$@"; do
-    for _ in $(seq 1 180); do
+    # Many gateways starting together on two cores can take minutes.
+    for _ in $(seq 1 600); do
       curl -sf "http://127.0.0.1:$((port + 1))/actuator/health/readiness" >/dev/null 2>&1 && continue 2
       sleep 0.5
     done

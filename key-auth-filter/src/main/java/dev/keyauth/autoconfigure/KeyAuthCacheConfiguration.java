@@ -6,6 +6,7 @@ import java.time.Duration;
 import dev.keyauth.cache.CacheInvalidator;
 import dev.keyauth.cache.CachePolicy;
 import dev.keyauth.cache.InvalidationBus;
+import dev.keyauth.cache.IoEventLoopGroupProvider;
 import dev.keyauth.cache.LocalCacheEvictions;
 import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
@@ -18,6 +19,8 @@ import dev.keyauth.store.ApiKeyStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.apache.commons.logging.LogFactory;
@@ -28,6 +31,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -154,6 +158,24 @@ class KeyAuthCacheConfiguration {
 								+ "and cached per instance until it is: " + ex);
 				}
 			};
+		}
+
+		/**
+		 * Lettuce's event loops of the same classes as the gateway's, so that Redis traffic does
+		 * not widen the JIT's type profiles of the Netty code every request runs through (see
+		 * {@link IoEventLoopGroupProvider}). Only where Spring Boot builds Lettuce's
+		 * {@link ClientResources}; an application's own customizer that sets a provider runs
+		 * after this one and wins.
+		 */
+		@Bean
+		@ConditionalOnMissingBean
+		IoEventLoopGroupProvider keyAuthLettuceEventLoops() {
+			return new IoEventLoopGroupProvider(DefaultClientResources.DEFAULT_IO_THREADS);
+		}
+
+		@Bean
+		ClientResourcesBuilderCustomizer keyAuthLettuceEventLoopsCustomizer(IoEventLoopGroupProvider provider) {
+			return (builder) -> builder.eventLoopGroupProvider(provider);
 		}
 
 		@Bean

@@ -20,6 +20,7 @@ import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.cache.IoEventLoopGroupProvider;
 import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
 import dev.keyauth.cache.TieredApiKeyLookup;
@@ -30,6 +31,7 @@ import dev.keyauth.store.RateLimit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.lettuce.core.resource.ClientResources;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -44,6 +46,8 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cloud.gateway.support.ConfigurationService;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.connection.ReactiveRedisConnection;
+import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.http.HttpHeaders;
 import org.springframework.util.ClassUtils;
@@ -106,6 +110,27 @@ class KeyAuthAutoConfigurationTest {
 			.run((context) -> assertThat(context).doesNotHaveBean(RedisKeyCache.class)
 				.doesNotHaveBean(RedisInvalidationBus.class)
 				.hasSingleBean(TieredApiKeyLookup.class));
+	}
+
+	@Test
+	void lettuceGetsEventLoopsOfTheGatewaysOwnClass() {
+		this.runner
+			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
+					DataRedisReactiveAutoConfiguration.class))
+			.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url())
+			.run((context) -> {
+				assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
+					.isSameAs(context.getBean(IoEventLoopGroupProvider.class));
+				// And Lettuce connects and answers over them.
+				ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
+					.getReactiveConnection();
+				try {
+					assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
+				}
+				finally {
+					connection.close();
+				}
+			});
 	}
 
 	@Test
