@@ -35,6 +35,8 @@ import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderC
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
@@ -174,6 +176,8 @@ class KeyAuthCacheConfiguration {
 		}
 
 		@Bean
+		// First, so that an application's own customizer that sets a provider replaces this one.
+		@Order(Ordered.HIGHEST_PRECEDENCE)
 		ClientResourcesBuilderCustomizer keyAuthLettuceEventLoopsCustomizer(IoEventLoopGroupProvider provider) {
 			return (builder) -> builder.eventLoopGroupProvider(provider);
 		}

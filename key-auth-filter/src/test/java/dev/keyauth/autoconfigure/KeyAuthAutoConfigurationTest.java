@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import dev.keyauth.admin.AdminTokenFilter;
 import dev.keyauth.admin.ApiKeyAdminHandler;
@@ -32,10 +33,13 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
+import io.lettuce.core.resource.EventLoopGroupProvider;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
+import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
@@ -131,6 +135,24 @@ class KeyAuthAutoConfigurationTest {
 					connection.close();
 				}
 			});
+	}
+
+	@Test
+	void anApplicationsOwnLettuceEventLoopsWin() {
+		EventLoopGroupProvider own = new DefaultEventLoopGroupProvider(1);
+		try {
+			this.runner
+				.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
+						DataRedisReactiveAutoConfiguration.class))
+				.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url())
+				.withBean("ownEventLoops", ClientResourcesBuilderCustomizer.class,
+						() -> (builder) -> builder.eventLoopGroupProvider(own))
+				.run((context) -> assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
+					.isSameAs(own));
+		}
+		finally {
+			own.shutdown(0, 1, TimeUnit.SECONDS);
+		}
 	}
 
 	@Test
