@@ -27,9 +27,10 @@ import org.jspecify.annotations.Nullable;
  * {@code NioEventLoopGroup}), whose loops are subclasses of the {@code SingleThreadIoEventLoop}
  * that Reactor Netty runs the gateway's server and HTTP client on. Every Netty pipeline step
  * asks its channel's loop {@code inEventLoop()}, so with Redis traffic in the same JVM the JIT's
- * type profiles of Netty's hottest methods record two loop classes instead of one, and because
- * a profile keeps the first classes it sees, Lettuce's can take the place of the gateway's own
- * and leave request-path calls undevirtualized (bench/RESULTS.md, "(3): a seventh look"). Here
+ * type profiles of Netty's hottest methods record two loop classes where a gateway without Redis
+ * records one: calls the JIT compiled for one class need a type check for two, and a profile,
+ * which names only two classes, has no room left for a third (bench/RESULTS.md, "(3): a seventh
+ * look"). Here
  * Lettuce gets a {@link MultiThreadIoEventLoopGroup} with the same I/O handler as the group it
  * asked for (epoll or NIO), so the gateway's and Lettuce's loops are one class. Its loops stay
  * its own threads: sharing the gateway's would tie the Redis connections to the lifecycle of the
