@@ -72,6 +72,12 @@ class KeyAuthAutoConfigurationTest {
 		.withPropertyValues("spring.r2dbc.url=r2dbc:postgresql://127.0.0.1:9/none", "spring.r2dbc.username=nobody",
 				"keyauth.store.migrate=false");
 
+	/** The same with Spring Boot's Redis auto-configuration and the local (or container) Redis. */
+	private final ReactiveWebApplicationContextRunner withRedis = this.runner
+		.withConfiguration(
+				AutoConfigurations.of(DataRedisAutoConfiguration.class, DataRedisReactiveAutoConfiguration.class))
+		.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url());
+
 	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
 			ApiKeyStore.class, ApiKeyLookup.class, ApiKeyChangeListener.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
 			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
@@ -99,14 +105,10 @@ class KeyAuthAutoConfigurationTest {
 
 	@Test
 	void withRedisTheSharedTierAndTheInvalidationBusAreAdded() {
-		this.runner
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-					DataRedisReactiveAutoConfiguration.class))
-			.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url())
-			.run((context) -> assertThat(context).hasSingleBean(RedisKeyCache.class)
-				.hasSingleBean(RedisInvalidationBus.class)
-				.hasSingleBean(TieredApiKeyLookup.class)
-				.hasSingleBean(LettuceClientOptionsBuilderCustomizer.class));
+		this.withRedis.run((context) -> assertThat(context).hasSingleBean(RedisKeyCache.class)
+			.hasSingleBean(RedisInvalidationBus.class)
+			.hasSingleBean(TieredApiKeyLookup.class)
+			.hasSingleBean(LettuceClientOptionsBuilderCustomizer.class));
 		this.runner
 			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
 					DataRedisReactiveAutoConfiguration.class))
@@ -118,33 +120,26 @@ class KeyAuthAutoConfigurationTest {
 
 	@Test
 	void lettuceGetsEventLoopsOfTheGatewaysOwnClass() {
-		this.runner
-			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-					DataRedisReactiveAutoConfiguration.class))
-			.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url())
-			.run((context) -> {
-				assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
-					.isSameAs(context.getBean(IoEventLoopGroupProvider.class));
-				// And Lettuce connects and answers over them.
-				ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
-					.getReactiveConnection();
-				try {
-					assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
-				}
-				finally {
-					connection.close();
-				}
-			});
+		this.withRedis.run((context) -> {
+			assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
+				.isSameAs(context.getBean(IoEventLoopGroupProvider.class));
+			// And Lettuce connects and answers over them.
+			ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
+				.getReactiveConnection();
+			try {
+				assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
+			}
+			finally {
+				connection.close();
+			}
+		});
 	}
 
 	@Test
 	void anApplicationsOwnLettuceEventLoopsWin() {
 		EventLoopGroupProvider own = new DefaultEventLoopGroupProvider(1);
 		try {
-			this.runner
-				.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
-						DataRedisReactiveAutoConfiguration.class))
-				.withPropertyValues("spring.data.redis.url=" + dev.keyauth.test.TestRedis.url())
+			this.withRedis
 				.withBean("ownEventLoops", ClientResourcesBuilderCustomizer.class,
 						() -> (builder) -> builder.eventLoopGroupProvider(own))
 				.run((context) -> assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
