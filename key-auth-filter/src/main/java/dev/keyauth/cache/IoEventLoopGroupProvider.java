@@ -54,16 +54,14 @@ public final class IoEventLoopGroupProvider implements EventLoopGroupProvider, A
 	@Override
 	@SuppressWarnings("unchecked")
 	public synchronized <T extends EventLoopGroup> T allocate(Class<T> type) {
-		IoHandlerFactory handler = ioHandlerFor(type);
-		if (handler == null) {
+		Transport transport = transportFor(type);
+		if (transport == null) {
 			return fallback().allocate(type);
 		}
 		Allocated allocated = this.groups.get(type);
 		if (allocated == null) {
-			// Lettuce's own thread names, so thread dumps and bench/threads.sh read the same.
-			String name = "lettuce-" + type.getSimpleName().replace("Group", "");
-			allocated = new Allocated(new MultiThreadIoEventLoopGroup(this.threads, new DefaultThreadFactory(name, true),
-					handler));
+			allocated = new Allocated(new MultiThreadIoEventLoopGroup(this.threads,
+					new DefaultThreadFactory(transport.threadName(), true), transport.handler()));
 			this.groups.put(type, allocated);
 		}
 		allocated.references++;
@@ -71,14 +69,23 @@ public final class IoEventLoopGroupProvider implements EventLoopGroupProvider, A
 		return (T) allocated.group;
 	}
 
-	/** The I/O handler of the legacy group class Lettuce asked for, or {@code null} for another transport. */
-	static @Nullable IoHandlerFactory ioHandlerFor(Class<?> type) {
+	/**
+	 * The I/O handler for the legacy group class Lettuce asked for, and the thread name Lettuce
+	 * gives that group's threads (so thread dumps and bench/threads.sh read the same); {@code null}
+	 * for another transport.
+	 */
+	static @Nullable Transport transportFor(Class<?> type) {
 		// By name: the epoll classes are optional, and Lettuce asks for epoll only where they are present.
 		return switch (type.getName()) {
-			case "io.netty.channel.epoll.EpollEventLoopGroup" -> EpollIoHandler.newFactory();
-			case "io.netty.channel.nio.NioEventLoopGroup" -> NioIoHandler.newFactory();
+			case "io.netty.channel.epoll.EpollEventLoopGroup" ->
+				new Transport("lettuce-epollEventLoop", EpollIoHandler.newFactory());
+			case "io.netty.channel.nio.NioEventLoopGroup" ->
+				new Transport("lettuce-nioEventLoop", NioIoHandler.newFactory());
 			default -> null;
 		};
+	}
+
+	record Transport(String threadName, IoHandlerFactory handler) {
 	}
 
 	@Override

@@ -49,10 +49,13 @@ class IoEventLoopGroupProviderTest {
 
 	@Test
 	@SuppressWarnings("deprecation")
-	void lettucesNioLoopsAreOfTheGatewaysClass() {
+	void lettucesNioLoopsAreOfTheGatewaysClass() throws Exception {
 		EventLoopGroup lettuce = this.provider.allocate(NioEventLoopGroup.class);
 		assertThat(lettuce.next().getClass()).isSameAs(this.gateway.onClient(false).next().getClass());
 		assertThat(((IoEventLoopGroup) lettuce).isIoType(NioIoHandler.class)).isTrue();
+		// Named as Lettuce names its own.
+		assertThat(lettuce.submit(() -> Thread.currentThread().getName()).get(5, TimeUnit.SECONDS))
+			.startsWith("lettuce-nioEventLoop-");
 	}
 
 	@Test
@@ -84,8 +87,8 @@ class IoEventLoopGroupProviderTest {
 	@Test
 	@SuppressWarnings("deprecation")
 	void otherTransportsAreLeftToLettuce() {
-		assertThat(IoEventLoopGroupProvider.ioHandlerFor(DefaultEventLoopGroup.class)).isNull();
-		assertThat(IoEventLoopGroupProvider.ioHandlerFor(NioEventLoopGroup.class)).isNotNull();
+		assertThat(IoEventLoopGroupProvider.transportFor(DefaultEventLoopGroup.class)).isNull();
+		assertThat(IoEventLoopGroupProvider.transportFor(NioEventLoopGroup.class)).isNotNull();
 	}
 
 }
