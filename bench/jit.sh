@@ -36,12 +36,12 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "$round $rps $(jstat -compiler "$pid" | awk 'NR == 2 { print $4 }')"
 done
 python3 bench/jit_traps.py "$LOG" 60 --methods dev.keyauth
-# Which shared call sites the plugin's side (Lettuce, R2DBC, its own background work) reached in
-# the JIT's type profiles, and, once both logs exist, the Netty call sites whose profiles differ
-# from the baseline's (bench/type_profiles.py).
 # The JVM merges its compiler threads' part of the log (the inlining decisions) into the file only
 # when it exits.
 kill "$pid" && wait "$pid" 2>/dev/null || true
+# Which shared call sites the plugin's side (Lettuce, R2DBC, its own background work) reached in
+# the JIT's type profiles, and, once both logs exist, the Netty call sites whose profiles differ
+# from the baseline's (bench/type_profiles.py).
 if [ "$MODE" != off ]; then
   python3 bench/type_profiles.py "$LOG"
   [ ! -f "$OUT/jit-compilation-off.log" ] || python3 bench/type_profiles.py "$OUT/jit-compilation-off.log" "$LOG"

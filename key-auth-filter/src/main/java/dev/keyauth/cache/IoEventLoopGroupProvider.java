@@ -30,11 +30,10 @@ import org.jspecify.annotations.Nullable;
  * type profiles of Netty's hottest methods record two loop classes where a gateway without Redis
  * records one: calls the JIT compiled for one class need a type check for two, and a profile,
  * which names only two classes, has no room left for a third (bench/RESULTS.md, "(3): a seventh
- * look"). Here
- * Lettuce gets a {@link MultiThreadIoEventLoopGroup} with the same I/O handler as the group it
- * asked for (epoll or NIO), so the gateway's and Lettuce's loops are one class. Its loops stay
- * its own threads: sharing the gateway's would tie the Redis connections to the lifecycle of the
- * web server's resources.
+ * look"). Here Lettuce gets a {@link MultiThreadIoEventLoopGroup} with the same I/O handler as the
+ * group it asked for (epoll or NIO), so the gateway's and Lettuce's loops are one class. Its loops
+ * stay its own threads: sharing the gateway's would tie the Redis connections to the lifecycle of
+ * the web server's resources.
  * <p>
  * Any other transport (kqueue, io_uring) is left to Lettuce's own provider.
  */
