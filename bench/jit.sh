@@ -6,7 +6,8 @@
 # Starts one gateway with key auth (in-process hits on one key, configuration (3)) and the JVM's
 # compilation log, loads it in 10 s rounds, and prints per round the requests/s and the JIT
 # compiler's cumulative seconds (jstat); then bench/jit_traps.py lists the deoptimizations after
-# the first minute and those that involved the plugin's code.
+# the first minute, those that involved the plugin's code, and the bursts of traps that periodic
+# background work sets off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,7 +36,7 @@ for round in $(seq 1 "$ROUNDS"); do
     | grep '^RESULT' | tr ' ' '\n' | awk -F= '$1 == "rps" { printf "%.0f", $2 }')
   echo "$round $rps $(jstat -compiler "$pid" | awk 'NR == 2 { print $4 }')"
 done
-python3 bench/jit_traps.py "$LOG" 60 --methods dev.keyauth
+python3 bench/jit_traps.py "$LOG" 60 --methods dev.keyauth --bursts
 # The JVM merges its compiler threads' part of the log (the inlining decisions) into the file only
 # when it exits.
 kill "$pid" && wait "$pid" 2>/dev/null || true
