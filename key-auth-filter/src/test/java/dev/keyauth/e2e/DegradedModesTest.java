@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.IntStream;
 
 import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.health.KeyStoreHealthIndicator;
@@ -74,14 +75,21 @@ class DegradedModesTest {
 		awaitHealthy();
 	}
 
-	/** Both instances hear invalidations again and reach PostgreSQL. */
+	/**
+	 * Both instances hear invalidations again and reach PostgreSQL, and their store breakers are
+	 * closed: an outage can leave a breaker open or half-open (it lets two probe calls through
+	 * and re-opens if one of them fails), and the next test must not start with that. Three
+	 * store lookups in a row that succeed close a half-open breaker.
+	 */
 	private void awaitHealthy() {
 		for (GatewayInstance instance : List.of(a, b)) {
 			RedisInvalidationBus bus = instance.bean(RedisInvalidationBus.class);
 			Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
 		}
-		Instances.await(20_000, () -> a.status("/x", this.generator.generateKey()) == 401
-				&& b.status("/x", this.generator.generateKey()) == 401);
+		for (GatewayInstance instance : List.of(a, b)) {
+			Instances.await(20_000, () -> IntStream.range(0, 3)
+				.allMatch((i) -> instance.status("/x", this.generator.generateKey()) == 401));
+		}
 	}
 
 	/**
@@ -183,8 +191,11 @@ class DegradedModesTest {
 		Instances.await(20_000, () -> a.status("/x", neverSeen) == 401);
 		assertThat(a.bean(KeyStoreHealthIndicator.class).health().block().getStatus()).isEqualTo(Status.UP);
 		String fresh = (String) a.admin().create("after-pg-" + UUID.randomUUID(), List.of()).get("key");
-		assertThat(a.status("/x", fresh)).isEqualTo(200);
-		assertThat(b.status("/x", fresh)).isEqualTo(200);
+		// Awaited, not asserted at once: right after PostgreSQL is back, a pooled connection that
+		// died in the outage or a store breaker still probing can answer one more 503 (with
+		// Retry-After), as clients see in a real recovery; a lasting 503 still fails here.
+		Instances.awaitStatus(5000, 200, () -> a.status("/x", fresh));
+		Instances.awaitStatus(5000, 200, () -> b.status("/x", fresh));
 	}
 
 	@Test
