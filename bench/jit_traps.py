@@ -49,7 +49,6 @@ def main(args):
             threads = sorted({t[4] for t in burst})
             methods = list(dict.fromkeys(name(t[3][-1]) for t in burst if t[3]))
             print("  %8.3f %4d  %s  %s" % (burst[0][0], len(burst), ",".join(threads), "; ".join(methods[:4])))
-
     if "--compiles" in args:
         since = float(args[args.index("--compiles") + 1])
         compiled = [(level, method) for level, method, stamp in NMETHOD.findall(text) if float(stamp) >= since]
