@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds (or settings) side by side, for the before and after of a hot-path change:
-#   bash bench/builds.sh ROUNDS SECONDS 'label:jar:gateway args:JVM options:keys' ...
-# e.g. (copy the jar of each build somewhere first; keys is "one" or "limited", default "one"):
+#   bash bench/builds.sh ROUNDS SECONDS 'label:jar:gateway args:JVM options:keys:path' ...
+# e.g. (copy the jar of each build somewhere first; keys is "one" or "limited", default "one";
+# path is the request path, default /bench/x, /public/x for the route that opts out of key auth):
 #   bash bench/builds.sh 40 3 'off:/tmp/before.jar:--keyauth.enabled=false' \
 #     'before:/tmp/before.jar' 'after:/tmp/after.jar' 'limited:/tmp/after.jar:::limited'
 #
@@ -34,11 +35,12 @@ source bench/side-by-side.sh
 LABELS=()
 PORTS=()
 KEYS=()
+PATHS=()
 port=8180
 for spec in "$@"; do
-  IFS=: read -r label jar args opts keys <<< "$spec"
+  IFS=: read -r label jar args opts keys path <<< "$spec"
   JAR=$jar GATEWAY_JAVA_OPTS=$opts start "$port" "$label" $args
-  LABELS+=("$label"); PORTS+=("$port"); KEYS+=("${keys:-one}")
+  LABELS+=("$label"); PORTS+=("$port"); KEYS+=("${keys:-one}"); PATHS+=("${path:-/bench/x}")
   port=$((port + 10))
 done
 await "${PORTS[@]}"
@@ -58,12 +60,12 @@ else
   cp "$OUT/builds-one.key" "$OUT/builds-limited.key"
 fi
 log "warming up each gateway for $WARMUP s"
-for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WARMUP" /bench/x > /dev/null; done
+for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WARMUP" "${PATHS[$i]}" > /dev/null; done
 : > "$OUT/builds-rounds.txt"
 for round in $(seq 1 "$ROUNDS"); do
   declare -A RPS=() CPU=()
   for i in $(printf '%s\n' "${!PORTS[@]}" | shuf); do
-    read -r rps cpu failed _ < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" /bench/x)
+    read -r rps cpu failed _ < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" "${PATHS[$i]}")
     RPS[$i]=$rps; CPU[$i]=$cpu
     [ "$failed" = 0 ] || log "round $round: $failed responses >= 400 from ${LABELS[$i]}"
   done

@@ -1,0 +1,91 @@
+package dev.keyauth.bench.background;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.NewApiKey;
+import dev.keyauth.usage.KeyUsageRecorder;
+import reactor.core.Fuseable;
+import reactor.core.publisher.Mono;
+
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.ApplicationListener;
+
+/**
+ * Benchmark control only (bench/background.sh), never part of the product: makes a gateway with
+ * key auth on do the plugin's background I/O without authenticating any request.
+ * <p>
+ * Every 50 ms, from a thread of its own, it looks one key up through the plugin's own lookup (an
+ * in-process hit, whose refresh-ahead reads the key again through Redis and PostgreSQL about once
+ * a minute, as a busy key's does) and counts a use of it through the plugin's own recorder (so the
+ * usage flush writes to PostgreSQL every 30 s). With the invalidation heartbeats, which run anyway,
+ * that is the background work of a key-auth gateway under load. Requests sent to a route that opts
+ * out of key auth then measure what that work costs the request path without the filter's
+ * per-request work.
+ */
+public class BackgroundDriver implements ApplicationListener<ApplicationReadyEvent>, AutoCloseable {
+
+	private final ApiKeyStore store;
+
+	private final ApiKeyLookup lookup;
+
+	private final KeyUsageRecorder usage;
+
+	private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor((task) -> {
+		Thread thread = new Thread(task, "bench-background-driver");
+		thread.setDaemon(true);
+		return thread;
+	});
+
+	public BackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup, KeyUsageRecorder usage) {
+		this.store = store;
+		this.lookup = lookup;
+		this.usage = usage;
+	}
+
+	@Override
+	public void onApplicationEvent(ApplicationReadyEvent event) {
+		UUID id = UUID.randomUUID();
+		KeyHash hash = KeyHash.sha256("bench-background-" + id);
+		this.store.create(new NewApiKey(id, hash, "sk_live_bg", "bench-background", null, List.of(), Map.of(),
+				Instant.now(), null)).block();
+		this.timer.scheduleAtFixedRate(() -> {
+			Mono<ApiKey> found = this.lookup.findByHash(hash);
+			// A hit is read as the filter reads it, without subscribing: no Reactor subscriber the
+			// plugin itself would not create.
+			if (found instanceof Fuseable.ScalarCallable<?> ready) {
+				count(ready);
+			}
+			else {
+				found.subscribe((key) -> this.usage.record(key.id()), (ex) -> {
+				});
+			}
+		}, 0, 50, TimeUnit.MILLISECONDS);
+	}
+
+	private void count(Fuseable.ScalarCallable<?> ready) {
+		try {
+			if (ready.call() instanceof ApiKey key) {
+				this.usage.record(key.id());
+			}
+		}
+		catch (Exception ex) {
+			// The lookup failed (store down): nothing to count.
+		}
+	}
+
+	@Override
+	public void close() {
+		this.timer.shutdownNow();
+	}
+
+}

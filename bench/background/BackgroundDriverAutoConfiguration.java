@@ -1,0 +1,21 @@
+package dev.keyauth.bench.background;
+
+import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.usage.KeyUsageRecorder;
+
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+
+/** Adds the {@link BackgroundDriver} to a key-auth gateway started with {@code --bench.background-driver=true}. */
+@AutoConfiguration
+@ConditionalOnProperty("bench.background-driver")
+public class BackgroundDriverAutoConfiguration {
+
+	@Bean
+	BackgroundDriver benchBackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup, KeyUsageRecorder usage) {
+		return new BackgroundDriver(store, lookup, usage);
+	}
+
+}
