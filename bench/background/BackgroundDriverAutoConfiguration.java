@@ -4,6 +4,7 @@ import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.usage.KeyUsageRecorder;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -14,8 +15,10 @@ import org.springframework.context.annotation.Bean;
 public class BackgroundDriverAutoConfiguration {
 
 	@Bean
-	BackgroundDriver benchBackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup, KeyUsageRecorder usage) {
-		return new BackgroundDriver(store, lookup, usage);
+	BackgroundDriver benchBackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup,
+			ObjectProvider<KeyUsageRecorder> usage) {
+		// No recorder with keyauth.usage.enabled=false.
+		return new BackgroundDriver(store, lookup, usage.getIfAvailable(() -> KeyUsageRecorder.NONE));
 	}
 
 }
