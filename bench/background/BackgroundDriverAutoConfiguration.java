@@ -5,6 +5,7 @@ import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.usage.KeyUsageRecorder;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
@@ -16,9 +17,10 @@ public class BackgroundDriverAutoConfiguration {
 
 	@Bean
 	BackgroundDriver benchBackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup,
-			ObjectProvider<KeyUsageRecorder> usage) {
+			ObjectProvider<KeyUsageRecorder> usage, @Value("${bench.background-driver.warm-ups:0}") int warmUps) {
 		// No recorder with keyauth.usage.enabled=false.
-		return new BackgroundDriver(store, lookup, usage.getIfAvailable(() -> KeyUsageRecorder.NONE));
+		return new BackgroundDriver(store, lookup, usage.getIfAvailable(() -> KeyUsageRecorder.NONE),
+				warmUps);
 	}
 
 }
