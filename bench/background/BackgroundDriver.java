@@ -60,8 +60,23 @@ public class BackgroundDriver implements ApplicationListener<ApplicationReadyEve
 		this.warmUps = warmUps;
 	}
 
+	private boolean jdbc;
+
+	/**
+	 * Instead of the plugin's lookup and recorder, write a usage update every 30 s over JDBC (the
+	 * PostgreSQL driver Flyway brings; the database of KEYAUTH_DB_URL) from this driver's own
+	 * thread: the same database work with none of R2DBC's Reactor and Netty code.
+	 */
+	public void setJdbc(boolean jdbc) {
+		this.jdbc = jdbc;
+	}
+
 	@Override
 	public void onApplicationEvent(ApplicationReadyEvent event) {
+		if (this.jdbc) {
+			startJdbc(System.getenv("KEYAUTH_DB_URL").replaceFirst("^r2dbc:", "jdbc:"));
+			return;
+		}
 		// The question this answers: does background I/O cost the request path less when its
 		// code paths have run before the request path is compiled?
 		for (int i = 0; i < this.warmUps; i++) {
@@ -84,6 +99,28 @@ public class BackgroundDriver implements ApplicationListener<ApplicationReadyEve
 				});
 			}
 		}, 0, 50, TimeUnit.MILLISECONDS);
+	}
+
+	private void startJdbc(String url) {
+		UUID id = UUID.randomUUID();
+		KeyHash hash = KeyHash.sha256("bench-background-" + id);
+		this.store.create(new NewApiKey(id, hash, "sk_live_bg", "bench-background", null, List.of(), Map.of(),
+				Instant.now(), null)).block();
+		java.util.Properties properties = new java.util.Properties();
+		properties.setProperty("user", "postgres");
+		this.timer.scheduleAtFixedRate(() -> {
+			try (java.sql.Connection connection = new org.postgresql.Driver().connect(url, properties);
+					java.sql.PreparedStatement update = connection.prepareStatement(
+							"UPDATE keyauth_api_keys SET request_count = request_count + ?, last_used_at = ? WHERE id = ?")) {
+				update.setLong(1, 600);
+				update.setObject(2, java.time.OffsetDateTime.now());
+				update.setObject(3, id);
+				update.executeUpdate();
+			}
+			catch (java.sql.SQLException ex) {
+				// The next tick tries again.
+			}
+		}, 30, 30, TimeUnit.SECONDS);
 	}
 
 	private void count(Fuseable.ScalarCallable<?> ready) {

@@ -17,10 +17,13 @@ public class BackgroundDriverAutoConfiguration {
 
 	@Bean
 	BackgroundDriver benchBackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup,
-			ObjectProvider<KeyUsageRecorder> usage, @Value("${bench.background-driver.warm-ups:0}") int warmUps) {
+			ObjectProvider<KeyUsageRecorder> usage, @Value("${bench.background-driver.warm-ups:0}") int warmUps,
+			@Value("${bench.background-driver.jdbc:false}") boolean jdbc) {
 		// No recorder with keyauth.usage.enabled=false.
-		return new BackgroundDriver(store, lookup, usage.getIfAvailable(() -> KeyUsageRecorder.NONE),
-				warmUps);
+		BackgroundDriver driver = new BackgroundDriver(store, lookup,
+				usage.getIfAvailable(() -> KeyUsageRecorder.NONE), warmUps);
+		driver.setJdbc(jdbc);
+		return driver;
 	}
 
 }
