@@ -38,6 +38,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
 /**
@@ -126,11 +127,20 @@ class KeyAuthCacheConfiguration {
 		@Bean
 		@ConditionalOnMissingBean(InvalidationBus.class)
 		RedisInvalidationBus keyAuthInvalidationBus(ReactiveRedisConnectionFactory connectionFactory,
+				ObjectProvider<RedisConnectionFactory> imperativeConnectionFactory,
 				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, ObjectProvider<Clock> clock,
 				KeyAuthMetrics metrics) {
 			KeyAuthProperties.Cache cache = properties.getCache();
 			TieredApiKeyLookup tiered = lookup.getIfAvailable();
-			RedisInvalidationBus bus = new RedisInvalidationBus(connectionFactory,
+			// Lettuce's connection factory (Spring Boot's) is both; the heartbeats use the
+			// imperative side, on a thread of their own.
+			RedisConnectionFactory imperative = (connectionFactory instanceof RedisConnectionFactory both) ? both
+					: imperativeConnectionFactory.getIfAvailable();
+			if (imperative == null) {
+				throw new IllegalStateException("The API key invalidation bus needs a RedisConnectionFactory beside the "
+						+ "ReactiveRedisConnectionFactory; define one, or set keyauth.cache.redis.enabled=false");
+			}
+			RedisInvalidationBus bus = new RedisInvalidationBus(imperative,
 					new ReactiveStringRedisTemplate(connectionFactory),
 					cache.getRedis().getKeyPrefix() + "invalidations", cache.getInvalidation().getHeartbeatInterval(),
 					Duration.ofSeconds(1), clock.getIfAvailable(Clock::systemUTC),

@@ -1,26 +1,26 @@
 package dev.keyauth.cache;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.metrics.KeyAuthMetrics;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import reactor.core.Disposable;
-import reactor.core.Disposables;
-import reactor.core.publisher.Flux;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
-import reactor.util.retry.Retry;
 
 import org.springframework.context.SmartLifecycle;
-import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
-import org.springframework.data.redis.connection.ReactiveSubscription;
+import org.springframework.data.redis.connection.Message;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.ReactiveRedisMessageListenerContainer;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
  * Invalidations over Redis pub/sub, with a heartbeat that proves the subscription works.
@@ -37,15 +37,25 @@ import org.springframework.data.redis.listener.ReactiveRedisMessageListenerConta
  * after that bound the local cache re-checks every key against Redis (skipped by its breaker)
  * and PostgreSQL. When heartbeats resume after a gap, invalidations may have been lost in it, so
  * every local entry is read again before its next use (kept only as a stale fallback in case
- * PostgreSQL is down too); the subscription is re-established with backoff, forever.
+ * PostgreSQL is down too). Lettuce re-establishes a subscription lost in an outage; one that
+ * could not be made (Redis down at start-up) is retried every heartbeat interval, forever.
+ * <p>
+ * The heartbeats and the subscription use Spring Data Redis's imperative API: a thread of this
+ * bus's own subscribes and sends each heartbeat, waiting for Redis's reply, and messages are
+ * handled on Lettuce's I/O thread as they arrive. Five heartbeats a second through the reactive API cost a key-auth
+ * gateway several points of throughput (bench/RESULTS.md, "a tenth look"): each ran an operator
+ * chain through the same Reactor code as every request, and the JIT kept compiling for both.
+ * Only {@link #publish} (an admin change) stays reactive, as its callers are.
  */
 public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	private static final Log logger = LogFactory.getLog(RedisInvalidationBus.class);
 
-	private final ReactiveRedisConnectionFactory connectionFactory;
+	private final RedisConnectionFactory connectionFactory;
 
 	private final ReactiveStringRedisTemplate redis;
+
+	private final StringRedisTemplate heartbeats;
 
 	private final String channel;
 
@@ -59,7 +69,10 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	private final LocalCacheEvictions evictions;
 
-	private final Disposable.Composite running = Disposables.composite();
+	private volatile @Nullable ScheduledExecutorService heartbeatSender;
+
+	/** The connection subscribed to both channels; written by the heartbeat thread only. */
+	private volatile @Nullable RedisConnection subscription;
 
 	private volatile long confirmedThrough;
 
@@ -81,12 +94,13 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	/**
 	 * @param channel the channel every instance publishes invalidations to
 	 * @param heartbeatInterval how often this instance proves its subscription
-	 * @param timeout bound on each publish
+	 * @param timeout bound on each invalidation publish
 	 */
-	public RedisInvalidationBus(ReactiveRedisConnectionFactory connectionFactory, ReactiveStringRedisTemplate redis,
+	public RedisInvalidationBus(RedisConnectionFactory connectionFactory, ReactiveStringRedisTemplate redis,
 			String channel, Duration heartbeatInterval, Duration timeout, Clock clock, LocalCacheEvictions evictions) {
 		this.connectionFactory = connectionFactory;
 		this.redis = redis;
+		this.heartbeats = new StringRedisTemplate(connectionFactory);
 		this.channel = channel;
 		this.heartbeatChannel = channel + ":heartbeat:" + UUID.randomUUID();
 		this.heartbeatInterval = heartbeatInterval;
@@ -108,48 +122,86 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	@Override
 	public void start() {
 		this.started = true;
-		this.running.add(subscription().subscribe());
-		this.running.add(Flux.interval(this.heartbeatInterval, this.heartbeatInterval)
-			.onBackpressureDrop()
-			.concatMap((tick) -> this.redis
-				.convertAndSend(this.heartbeatChannel, Long.toString(this.clock.millis()))
-				.timeout(this.timeout)
-				.onErrorResume((ex) -> Mono.empty()))
-			.subscribe());
+		ScheduledExecutorService sender = Executors.newSingleThreadScheduledExecutor((task) -> {
+			Thread thread = new Thread(task, "keyauth-heartbeat");
+			thread.setDaemon(true);
+			return thread;
+		});
+		// With a fixed delay, a call that waits for Redis (down: until the command times out)
+		// holds back the next heartbeat rather than piling them up; the heartbeats that are not
+		// sent meanwhile are what tells every local entry to stop being trusted.
+		sender.scheduleWithFixedDelay(this::tick, 0, this.heartbeatInterval.toMillis(), TimeUnit.MILLISECONDS);
+		this.heartbeatSender = sender;
 	}
 
-	private Flux<?> subscription() {
-		// A fresh container per attempt: if the subscription dies, everything about it is rebuilt.
-		return Flux.usingWhen(Mono.fromCallable(() -> new ReactiveRedisMessageListenerContainer(this.connectionFactory))
-			.subscribeOn(Schedulers.boundedElastic()),
-				(container) -> container.receive(ChannelTopic.of(this.channel), ChannelTopic.of(this.heartbeatChannel)),
-				ReactiveRedisMessageListenerContainer::destroyLater)
-			.doOnNext(this::onMessage)
-			.doOnError(this::onSubscriptionError)
-			.retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofMillis(100)).maxBackoff(Duration.ofSeconds(2)))
-			.repeat(() -> this.started);
+	private void tick() {
+		RedisConnection subscription = this.subscription;
+		if (subscription == null || !subscription.isSubscribed()) {
+			// Not subscribed yet (Redis down at start-up) or any more: once subscribed, Lettuce
+			// reconnects and resubscribes by itself after an outage, so this retries only until
+			// the first success, once per heartbeat interval.
+			subscribe(subscription);
+			return;
+		}
+		try {
+			this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(this.clock.millis()));
+		}
+		catch (RuntimeException ex) {
+			// Redis unreachable: the missing heartbeat is the signal; the next one tries again.
+		}
 	}
 
-	// One warning per outage, not one per reconnection attempt.
+	private void subscribe(@Nullable RedisConnection previous) {
+		closeQuietly(previous);
+		this.subscription = null;
+		RedisConnection connection = null;
+		try {
+			connection = this.connectionFactory.getConnection();
+			// Messages are handled on Lettuce's I/O thread as they arrive: a volatile write or a
+			// cache eviction.
+			connection.subscribe((message, pattern) -> onMessage(message),
+					this.channel.getBytes(StandardCharsets.UTF_8),
+					this.heartbeatChannel.getBytes(StandardCharsets.UTF_8));
+			this.subscription = connection;
+		}
+		catch (RuntimeException ex) {
+			closeQuietly(connection);
+			onSubscriptionError(ex);
+		}
+	}
+
+	private static void closeQuietly(@Nullable RedisConnection connection) {
+		if (connection != null) {
+			try {
+				connection.close();
+			}
+			catch (RuntimeException ex) {
+				logger.debug("Could not close a key invalidation subscription", ex);
+			}
+		}
+	}
+
+	// One warning per outage, not one per recovery attempt.
 	private void onSubscriptionError(Throwable ex) {
 		if (this.subscriptionHealthy) {
 			this.subscriptionHealthy = false;
-			logger.warn("Key invalidation subscription lost; resubscribing with backoff, and meanwhile trusting "
-					+ "cached keys only briefly: " + ex);
+			logger.warn("Could not subscribe to key invalidations; retrying every heartbeat interval, and meanwhile "
+					+ "trusting cached keys only briefly: " + ex);
 		}
 		else {
 			logger.debug("Key invalidation subscription still failing", ex);
 		}
 	}
 
-	private void onMessage(ReactiveSubscription.Message<String, String> message) {
+	private void onMessage(Message message) {
 		this.subscriptionHealthy = true;
-		if (this.heartbeatChannel.equals(message.getChannel())) {
-			onHeartbeat(message.getMessage());
+		String body = new String(message.getBody(), StandardCharsets.UTF_8);
+		if (this.heartbeatChannel.equals(new String(message.getChannel(), StandardCharsets.UTF_8))) {
+			onHeartbeat(body);
 			return;
 		}
 		try {
-			this.evictions.evict(KeyHash.fromHex(message.getMessage()));
+			this.evictions.evict(KeyHash.fromHex(body));
 			this.metrics.invalidationReceived();
 		}
 		catch (IllegalArgumentException ex) {
@@ -184,7 +236,21 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	@Override
 	public void stop() {
 		this.started = false;
-		this.running.dispose();
+		ScheduledExecutorService sender = this.heartbeatSender;
+		this.heartbeatSender = null;
+		if (sender != null) {
+			sender.shutdownNow();
+			try {
+				// The last tick may still be subscribing: let it finish, so that its connection
+				// is closed below and not left open.
+				sender.awaitTermination(2, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+		closeQuietly(this.subscription);
+		this.subscription = null;
 	}
 
 	@Override

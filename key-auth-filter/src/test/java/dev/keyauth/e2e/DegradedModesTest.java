@@ -46,6 +46,8 @@ class DegradedModesTest {
 
 	static GatewayInstance b;
 
+	static GatewayInstance late;
+
 	final ApiKeyGenerator generator = new ApiKeyGenerator(new ApiKeyFormat("sk_live_"));
 
 	@BeforeAll
@@ -61,6 +63,9 @@ class DegradedModesTest {
 
 	@AfterAll
 	static void stop() {
+		if (late != null) {
+			late.close();
+		}
 		a.close();
 		b.close();
 		postgres.close();
@@ -218,6 +223,34 @@ class DegradedModesTest {
 		a.admin().revoke((String) fresh.get("id"));
 		Instances.awaitStatus(5000, 401, () -> b.status("/x", key));
 		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+	}
+
+	@Test
+	void anInstanceStartedWhileRedisIsDownSubscribesOnceItIsBack() {
+		redis.cut();
+		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
+		properties.put("keyauth.store.timeout", "500ms");
+		// Closed with the others after all tests: closing an instance releases the Reactor Netty
+		// resources that every instance in this JVM shares.
+		late = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+		// Started degraded: keys are checked against PostgreSQL, and no invalidation can be heard.
+		assertThat(late.bean(RedisTierHealthIndicator.class).health().block().getDetails())
+			.containsEntry("invalidations", "unconfirmed");
+		Map<String, Object> created = a.admin().create("late-" + UUID.randomUUID(), List.of());
+		String key = (String) created.get("key");
+		assertThat(late.status("/x", key)).isEqualTo(200);
+
+		redis.restore();
+		RedisInvalidationBus bus = late.bean(RedisInvalidationBus.class);
+		Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+		// Subscribed now: another instance's revocation arrives as a message, well before the
+		// trust bound (1 s past the last heartbeat) would have the key read again.
+		Instances.sleep(1300);
+		assertThat(late.status("/x", key)).isEqualTo(200);
+		long start = System.nanoTime();
+		a.admin().revoke((String) created.get("id"));
+		Instances.awaitStatus(5000, 401, () -> late.status("/x", key));
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
 	}
 
 }
