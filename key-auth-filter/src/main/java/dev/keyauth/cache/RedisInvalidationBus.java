@@ -42,10 +42,11 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * <p>
  * The heartbeats and the subscription use Spring Data Redis's imperative API: a thread of this
  * bus's own subscribes and sends each heartbeat, waiting for Redis's reply, and messages are
- * handled on Lettuce's I/O thread as they arrive. Five heartbeats a second through the reactive API cost a key-auth
- * gateway several points of throughput (bench/RESULTS.md, "a tenth look"): each ran an operator
- * chain through the same Reactor code as every request, and the JIT kept compiling for both.
- * Only {@link #publish} (an admin change) stays reactive, as its callers are.
+ * handled on Lettuce's I/O thread as they arrive. Through the reactive API, five heartbeats a
+ * second each ran an operator chain through the same Reactor code as every request, which kept
+ * the JIT compiling for as long as the gateway ran and cost key auth about 2.5 points of
+ * throughput (bench/RESULTS.md, "a tenth look"). Only {@link #publish} (an admin change) stays
+ * reactive, as its callers are.
  */
 public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
@@ -135,6 +136,17 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	}
 
 	private void tick() {
+		try {
+			subscribeOrBeat();
+		}
+		catch (RuntimeException ex) {
+			// Redis unreachable: the missing heartbeat is the signal, and the next tick tries
+			// again (an exception escaping a scheduled task would cancel every later one).
+			logger.debug("Key invalidation heartbeat failed", ex);
+		}
+	}
+
+	private void subscribeOrBeat() {
 		RedisConnection subscription = this.subscription;
 		if (subscription == null || !subscription.isSubscribed()) {
 			// Not subscribed yet (Redis down at start-up) or any more: once subscribed, Lettuce
@@ -143,12 +155,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 			subscribe(subscription);
 			return;
 		}
-		try {
-			this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(this.clock.millis()));
-		}
-		catch (RuntimeException ex) {
-			// Redis unreachable: the missing heartbeat is the signal; the next one tries again.
-		}
+		this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(this.clock.millis()));
 	}
 
 	private void subscribe(@Nullable RedisConnection previous) {
