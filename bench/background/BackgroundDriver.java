@@ -62,6 +62,16 @@ public class BackgroundDriver implements ApplicationListener<ApplicationReadyEve
 
 	private boolean jdbc;
 
+	private long periodMillis = 50;
+
+	/**
+	 * How often the lookup and the use are driven; 0 for never, which leaves only what happens at
+	 * start-up (storing the driver's key, the warm-ups): what it costs to have used R2DBC at all.
+	 */
+	public void setPeriodMillis(long periodMillis) {
+		this.periodMillis = periodMillis;
+	}
+
 	/**
 	 * Instead of the plugin's lookup and recorder, write a usage update every 30 s over JDBC (the
 	 * PostgreSQL driver Flyway brings; the database of KEYAUTH_DB_URL) from this driver's own
@@ -84,6 +94,9 @@ public class BackgroundDriver implements ApplicationListener<ApplicationReadyEve
 			this.store.recordUsage(List.of(new KeyUsage(UUID.randomUUID(), 1, Instant.now()))).block();
 		}
 		KeyHash hash = createKey().hash();
+		if (this.periodMillis <= 0) {
+			return;
+		}
 		this.timer.scheduleAtFixedRate(() -> {
 			Mono<ApiKey> found = this.lookup.findByHash(hash);
 			// A hit is read as the filter reads it, without subscribing: no Reactor subscriber the
@@ -95,7 +108,7 @@ public class BackgroundDriver implements ApplicationListener<ApplicationReadyEve
 				found.subscribe((key) -> this.usage.record(key.id()), (ex) -> {
 				});
 			}
-		}, 0, 50, TimeUnit.MILLISECONDS);
+		}, 0, this.periodMillis, TimeUnit.MILLISECONDS);
 	}
 
 	private void startJdbc(String url) {

@@ -18,11 +18,13 @@ public class BackgroundDriverAutoConfiguration {
 	@Bean
 	BackgroundDriver benchBackgroundDriver(ApiKeyStore store, ApiKeyLookup lookup,
 			ObjectProvider<KeyUsageRecorder> usage, @Value("${bench.background-driver.warm-ups:0}") int warmUps,
-			@Value("${bench.background-driver.jdbc:false}") boolean jdbc) {
+			@Value("${bench.background-driver.jdbc:false}") boolean jdbc,
+			@Value("${bench.background-driver.period-ms:50}") long periodMillis) {
 		// No recorder with keyauth.usage.enabled=false.
 		BackgroundDriver driver = new BackgroundDriver(store, lookup,
 				usage.getIfAvailable(() -> KeyUsageRecorder.NONE), warmUps);
 		driver.setJdbc(jdbc);
+		driver.setPeriodMillis(periodMillis);
 		return driver;
 	}
 
