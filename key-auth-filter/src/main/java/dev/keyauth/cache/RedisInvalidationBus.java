@@ -42,11 +42,11 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * <p>
  * The heartbeats and the subscription use Spring Data Redis's imperative API: a thread of this
  * bus's own subscribes and sends each heartbeat, waiting for Redis's reply, and messages are
- * handled on Lettuce's I/O thread as they arrive. Through the reactive API, five heartbeats a
- * second each ran an operator chain through the same Reactor code as every request, which kept
- * the JIT compiling for as long as the gateway ran and cost key auth about 2.5 points of
- * throughput (bench/RESULTS.md, "a tenth look"). Only {@link #publish} (an admin change) stays
- * reactive, as its callers are.
+ * handled on Lettuce's I/O thread as they arrive. Five heartbeats a second are most of what a
+ * key-auth gateway does in the background, and through the reactive API each was also an operator
+ * chain through the same Reactor code as every request; without it, key auth takes about 3% less
+ * CPU per request (bench/RESULTS.md, "a tenth look"). Only {@link #publish} (an admin change)
+ * stays reactive, as its callers are.
  */
 public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
