@@ -119,6 +119,17 @@ class KeyAuthAutoConfigurationTest {
 	}
 
 	@Test
+	void aReactiveOnlyRedisConnectionFactoryFailsStartUpWithWhatToDo() {
+		// The invalidation bus's heartbeats use the imperative API, which such a factory lacks.
+		this.runner.withBean(ReactiveRedisConnectionFactory.class, () -> mock(ReactiveRedisConnectionFactory.class))
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.rootCause()
+				.hasMessageContaining("needs a RedisConnectionFactory")
+				.hasMessageContaining("keyauth.cache.redis.enabled=false"));
+	}
+
+	@Test
 	void lettuceGetsEventLoopsOfTheGatewaysOwnClass() {
 		this.withRedis.run((context) -> {
 			assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
