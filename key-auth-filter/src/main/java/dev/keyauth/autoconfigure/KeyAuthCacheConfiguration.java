@@ -5,6 +5,7 @@ import java.time.Duration;
 
 import dev.keyauth.cache.CacheInvalidator;
 import dev.keyauth.cache.CachePolicy;
+import dev.keyauth.cache.HeartbeatObservationPredicate;
 import dev.keyauth.cache.InvalidationBus;
 import dev.keyauth.cache.IoEventLoopGroupProvider;
 import dev.keyauth.cache.LocalCacheEvictions;
@@ -21,6 +22,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.tracing.LettuceObservationContext;
+import io.micrometer.observation.ObservationPredicate;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.apache.commons.logging.LogFactory;
@@ -142,7 +145,7 @@ class KeyAuthCacheConfiguration {
 			}
 			RedisInvalidationBus bus = new RedisInvalidationBus(imperative,
 					new ReactiveStringRedisTemplate(connectionFactory),
-					cache.getRedis().getKeyPrefix() + "invalidations", cache.getInvalidation().getHeartbeatInterval(),
+					invalidationChannel(properties), cache.getInvalidation().getHeartbeatInterval(),
 					Duration.ofSeconds(1), clock.getIfAvailable(Clock::systemUTC),
 					(tiered != null) ? tiered : NO_LOCAL_CACHE);
 			if (tiered != null) {
@@ -150,6 +153,27 @@ class KeyAuthCacheConfiguration {
 			}
 			bus.setMetrics(metrics);
 			return bus;
+		}
+
+		private static String invalidationChannel(KeyAuthProperties properties) {
+			return properties.getCache().getRedis().getKeyPrefix() + "invalidations";
+		}
+
+		/**
+		 * Leaves the invalidation bus's heartbeats out of Spring Boot's observation of Lettuce's
+		 * commands (metrics, and spans where there is a tracer); every other command is observed
+		 * as before. Without an {@code ObservationRegistry} the predicate is simply never asked.
+		 */
+		@Configuration(proxyBeanMethods = false)
+		@ConditionalOnClass({ ObservationPredicate.class, LettuceObservationContext.class })
+		static class HeartbeatObservationConfiguration {
+
+			@Bean
+			@ConditionalOnMissingBean
+			HeartbeatObservationPredicate keyAuthHeartbeatObservationPredicate(KeyAuthProperties properties) {
+				return new HeartbeatObservationPredicate(invalidationChannel(properties));
+			}
+
 		}
 
 		/**

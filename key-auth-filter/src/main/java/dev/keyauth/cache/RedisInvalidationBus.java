@@ -103,11 +103,19 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		this.redis = redis;
 		this.heartbeats = new StringRedisTemplate(connectionFactory);
 		this.channel = channel;
-		this.heartbeatChannel = channel + ":heartbeat:" + UUID.randomUUID();
+		this.heartbeatChannel = heartbeatChannelPrefix(channel) + UUID.randomUUID();
 		this.heartbeatInterval = heartbeatInterval;
 		this.timeout = timeout;
 		this.clock = clock;
 		this.evictions = evictions;
+	}
+
+	/**
+	 * What every instance's heartbeat channel starts with (each adds an id of its own), so that
+	 * heartbeats can be told apart from invalidations elsewhere ({@link HeartbeatObservationPredicate}).
+	 */
+	public static String heartbeatChannelPrefix(String channel) {
+		return channel + ":heartbeat:";
 	}
 
 	@Override

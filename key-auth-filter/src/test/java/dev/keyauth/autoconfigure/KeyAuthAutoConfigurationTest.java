@@ -1,5 +1,6 @@
 package dev.keyauth.autoconfigure;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -21,6 +22,7 @@ import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.cache.HeartbeatObservationPredicate;
 import dev.keyauth.cache.IoEventLoopGroupProvider;
 import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
@@ -32,9 +34,18 @@ import dev.keyauth.store.RateLimit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
 import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.lettuce.core.tracing.LettuceObservationContext;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -43,6 +54,7 @@ import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderC
 import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
 import org.springframework.boot.test.context.runner.ReactiveWebApplicationContextRunner;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -116,6 +128,32 @@ class KeyAuthAutoConfigurationTest {
 			.run((context) -> assertThat(context).doesNotHaveBean(RedisKeyCache.class)
 				.doesNotHaveBean(RedisInvalidationBus.class)
 				.hasSingleBean(TieredApiKeyLookup.class));
+	}
+
+	@Test
+	void theInvalidationHeartbeatsAreLeftOutOfObservations() {
+		LettuceObservationContext heartbeat = publishTo(
+				RedisInvalidationBus.heartbeatChannelPrefix("acme:invalidations") + "1");
+		LettuceObservationContext invalidation = publishTo("acme:invalidations");
+		this.withRedis.withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class))
+			// A handler, so that the registry observes anything at all.
+			.withBean(ObservationHandler.class, () -> (context) -> true)
+			.withPropertyValues("keyauth.cache.redis.key-prefix=acme:")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(HeartbeatObservationPredicate.class);
+				ObservationRegistry registry = context.getBean(ObservationRegistry.class);
+				assertThat(Observation.createNotStarted("lettuce", () -> heartbeat, registry).isNoop()).isTrue();
+				assertThat(Observation.createNotStarted("lettuce", () -> invalidation, registry).isNoop()).isFalse();
+			});
+		this.runner.run((context) -> assertThat(context).doesNotHaveBean(HeartbeatObservationPredicate.class));
+	}
+
+	private static LettuceObservationContext publishTo(String channel) {
+		LettuceObservationContext context = new LettuceObservationContext("Redis");
+		context.setCommand(new Command<>(CommandType.PUBLISH, new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+				new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(channel.getBytes(StandardCharsets.UTF_8))
+					.addValue(new byte[] { '1' })));
+		return context;
 	}
 
 	@Test
