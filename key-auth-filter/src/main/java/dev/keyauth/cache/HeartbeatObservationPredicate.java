@@ -16,11 +16,11 @@ import io.micrometer.observation.ObservationPredicate;
  * Spring Boot observes every Lettuce command when an {@code ObservationRegistry} is present: a
  * {@code lettuce} timer and long-task timer per command and, with a tracer, a span. Five
  * heartbeats a second per instance would be most of those: a span stream nobody asked for, and
- * Redis command timings dominated by the plugin's own plumbing. They also cost: measured on an
- * idle gateway, observing them kept the JIT compiling Micrometer's code (which every request's
- * own observations run through) for minutes after start, and took about a third of the key-auth
- * gateway's idle CPU (bench/RESULTS.md, "an eleventh look"). Every other Redis command, the
- * plugin's cache reads and rate-limit calls included, is observed as before.
+ * Redis command timings dominated by the plugin's own plumbing. They also cost: observing them
+ * kept the JIT compiling Micrometer's code (which every request's own observations run through)
+ * for minutes after start, and took a quarter of an idle key-auth gateway's CPU and 2-4% of its
+ * CPU per request under load (bench/RESULTS.md, "an eleventh look"). Every other Redis command,
+ * the plugin's cache reads and rate-limit calls included, is observed as before.
  * <p>
  * A heartbeat is recognised by what it is, a {@code PUBLISH} to a channel under
  * {@link RedisInvalidationBus#heartbeatChannelPrefix}; the test costs one type check for any
