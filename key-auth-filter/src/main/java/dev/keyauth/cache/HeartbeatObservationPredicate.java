@@ -18,8 +18,8 @@ import io.micrometer.observation.ObservationPredicate;
  * heartbeats a second per instance would be most of those: a span stream nobody asked for, and
  * Redis command timings dominated by the plugin's own plumbing. They also cost: observing them
  * kept the JIT compiling Micrometer's code (which every request's own observations run through)
- * for minutes after start, and took a quarter of an idle key-auth gateway's CPU and 2-4% of its
- * CPU per request under load (bench/RESULTS.md, "an eleventh look"). Every other Redis command,
+ * for minutes after start, and took a quarter of an idle key-auth gateway's CPU and up to 3% of
+ * its CPU per request under load (bench/RESULTS.md, "an eleventh look"). Every other Redis command,
  * the plugin's cache reads and rate-limit calls included, is observed as before.
  * <p>
  * A heartbeat is recognised by what it is, a {@code PUBLISH} to a channel under
