@@ -3,6 +3,7 @@ package dev.keyauth.cache;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -62,6 +63,11 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	private final String heartbeatChannel;
 
+	/** The two channels as Redis names them in messages, encoded once. */
+	private final byte[] channelBytes;
+
+	private final byte[] heartbeatChannelBytes;
+
 	private final Duration heartbeatInterval;
 
 	private final Duration timeout;
@@ -104,6 +110,8 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		this.heartbeats = new StringRedisTemplate(connectionFactory);
 		this.channel = channel;
 		this.heartbeatChannel = heartbeatChannelPrefix(channel) + UUID.randomUUID();
+		this.channelBytes = channel.getBytes(StandardCharsets.UTF_8);
+		this.heartbeatChannelBytes = this.heartbeatChannel.getBytes(StandardCharsets.UTF_8);
 		this.heartbeatInterval = heartbeatInterval;
 		this.timeout = timeout;
 		this.clock = clock;
@@ -174,9 +182,8 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 			connection = this.connectionFactory.getConnection();
 			// Messages are handled on Lettuce's I/O thread as they arrive: a volatile write or a
 			// cache eviction.
-			connection.subscribe((message, pattern) -> onMessage(message),
-					this.channel.getBytes(StandardCharsets.UTF_8),
-					this.heartbeatChannel.getBytes(StandardCharsets.UTF_8));
+			connection.subscribe((message, pattern) -> onMessage(message), this.channelBytes,
+					this.heartbeatChannelBytes);
 			this.subscription = connection;
 		}
 		catch (RuntimeException ex) {
@@ -211,7 +218,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	private void onMessage(Message message) {
 		this.subscriptionHealthy = true;
 		String body = new String(message.getBody(), StandardCharsets.UTF_8);
-		if (this.heartbeatChannel.equals(new String(message.getChannel(), StandardCharsets.UTF_8))) {
+		if (Arrays.equals(this.heartbeatChannelBytes, message.getChannel())) {
 			onHeartbeat(body);
 			return;
 		}
