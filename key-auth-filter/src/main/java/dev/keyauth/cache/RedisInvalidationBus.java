@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.metrics.KeyAuthMetrics;
+import dev.keyauth.support.Timeouts;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -128,7 +129,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	@Override
 	public Mono<Void> publish(KeyHash hash) {
-		return this.redis.convertAndSend(this.channel, hash.toHex()).timeout(this.timeout).then();
+		return Timeouts.within(this.redis.convertAndSend(this.channel, hash.toHex()), this.timeout).then();
 	}
 
 	@Override

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.support.Timeouts;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import org.apache.commons.logging.Log;
@@ -51,6 +52,11 @@ public class RedisKeyCache {
 		return this.breaker;
 	}
 
+	/** Longest a call may take before it counts as a miss. */
+	public Duration timeout() {
+		return this.timeout;
+	}
+
 	/** The cached answer, or empty on a miss and on any failure. Never signals an error. */
 	public Mono<CachedLookup> get(KeyHash hash, long now) {
 		return guard(this.redis.opsForValue().get(redisKey(hash)))
@@ -76,7 +82,7 @@ public class RedisKeyCache {
 	}
 
 	private <T> Mono<T> guard(Mono<T> call) {
-		return call.timeout(this.timeout).transformDeferred(CircuitBreakerOperator.of(this.breaker));
+		return Timeouts.within(call, this.timeout).transformDeferred(CircuitBreakerOperator.of(this.breaker));
 	}
 
 	String redisKey(KeyHash hash) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
@@ -43,6 +44,10 @@ import reactor.core.publisher.Mono;
  * read from the store less than {@code staleIfError} ago keeps working; any other key errors,
  * which the authenticator turns into 503, never 401. Recovery needs nothing: the next load
  * succeeds and the caches refill.</li>
+ * <li>A load that never ends, whatever the cause (it happened once: a timeout that a client
+ * library's cancellation kept from firing, see {@link dev.keyauth.support.Timeouts}): each load
+ * held in the cache is also ended after the tiers' timeouts plus a second, with the stale answer
+ * or as a failure, so one stuck load cannot hold every request for its key.</li>
  * </ul>
  */
 public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
@@ -60,6 +65,12 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private final Duration storeTimeout;
 
 	private final CircuitBreaker storeBreaker;
+
+	private final long loadBoundMillis;
+
+	// One instance for every load the bound ends: a stack trace would only show the JDK's timer.
+	private static final TimeoutException LOAD_NEVER_ENDED = new TimeoutException(
+			"The key lookup did not end within the tiers' timeouts");
 
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
@@ -94,6 +105,11 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 		this.clock = clock;
 		this.storeTimeout = storeTimeout;
 		this.storeBreaker = storeBreaker;
+		// Past every tier's own timeout, and past the authenticator's (store + Redis + 500 ms), so
+		// that normally the tiers end a slow load and the bound is never what answers a request.
+		this.loadBoundMillis = storeTimeout.plus((redis != null) ? redis.timeout() : Duration.ZERO)
+			.plusSeconds(1)
+			.toMillis();
 		this.local = (localMaxSize > 0) ? Caffeine.newBuilder()
 			.maximumSize(localMaxSize)
 			.expireAfter(new LocalExpiry(clock))
@@ -138,7 +154,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 		this.metrics.cache(Tier.LOCAL, false);
 		CachedLookup fallback = stale;
 		CompletableFuture<CachedLookup> loading = this.local.get(hash,
-				(key, executor) -> load(key, fallback, now).toFuture());
+				(key, executor) -> bounded(load(key, fallback, now), staleOrFailed(fallback, LOAD_NEVER_ENDED, now)));
 		// suppressCancel: one caller going away must not cancel the load the others wait for.
 		return Mono.fromFuture(loading, true).flatMap(CachedLookup::asMono);
 	}
@@ -216,11 +232,23 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	 * failed answer, which every waiting caller receives as an error and no cache keeps.
 	 */
 	private Mono<CachedLookup> serveStale(@Nullable CachedLookup stale, Throwable failure) {
-		long now = this.clock.millis();
+		return Mono.just(staleOrFailed(stale, failure, this.clock.millis()));
+	}
+
+	private CachedLookup staleOrFailed(@Nullable CachedLookup stale, Throwable failure, long now) {
 		if (stale != null && stale.found() && now - stale.loadedAt() < this.policy.staleIfError().toMillis()) {
-			return Mono.just(stale.received(now, now + this.policy.storeRetryInterval().toMillis()));
+			return stale.received(now, now + this.policy.storeRetryInterval().toMillis());
 		}
-		return Mono.just(CachedLookup.failed(failure));
+		return CachedLookup.failed(failure);
+	}
+
+	/**
+	 * The load as the cache holds it: ended with {@code onTimeout} if it has not ended within
+	 * the load bound. The JDK's timer does this, not Reactor's, so that it does not depend on
+	 * the load's own operators behaving.
+	 */
+	private CompletableFuture<CachedLookup> bounded(Mono<CachedLookup> load, CachedLookup onTimeout) {
+		return load.toFuture().completeOnTimeout(onTimeout, this.loadBoundMillis, TimeUnit.MILLISECONDS);
 	}
 
 	@Override
@@ -261,14 +289,14 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 		@Override
 		public CompletableFuture<CachedLookup> asyncLoad(KeyHash hash, Executor executor) {
-			return load(hash, null, TieredApiKeyLookup.this.clock.millis()).toFuture();
+			return bounded(load(hash, null, TieredApiKeyLookup.this.clock.millis()),
+					CachedLookup.failed(LOAD_NEVER_ENDED));
 		}
 
 		@Override
 		public CompletableFuture<CachedLookup> asyncReload(KeyHash hash, CachedLookup current, Executor executor) {
-			return load(hash, null, TieredApiKeyLookup.this.clock.millis())
-				.map((answer) -> answer.isFailure() ? current : answer)
-				.toFuture();
+			return bounded(load(hash, null, TieredApiKeyLookup.this.clock.millis())
+				.map((answer) -> answer.isFailure() ? current : answer), current);
 		}
 
 	}

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.keyauth.store.RateLimit;
+import dev.keyauth.support.Timeouts;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -130,9 +131,7 @@ public class ApiKeyRateLimiter {
 				this.keyPrefix + "{" + bucket + "}.timestamp");
 		List<String> args = List.of(Integer.toString(limit.requestsPerSecond()), Integer.toString(limit.burst()), "",
 				Integer.toString(tokens));
-		return this.redis.execute(this.script, keys, args)
-			.next()
-			.timeout(this.timeout)
+		return Timeouts.within(this.redis.execute(this.script, keys, args).next(), this.timeout)
 			.map((result) -> {
 				boolean allowed = result.get(0) == 1L;
 				if (allowed) {

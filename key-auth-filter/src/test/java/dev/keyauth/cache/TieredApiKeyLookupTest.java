@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.key.KeyHash;
@@ -15,6 +16,7 @@ import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.test.MutableClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
@@ -139,6 +141,54 @@ class TieredApiKeyLookupTest {
 		// Read again after the eviction, it is trusted again.
 		expectFound(other);
 		assertThat(this.queries).hasValue(4);
+	}
+
+	/** A store call that never answers and throws when cancelled, so that its timeout never fires. */
+	private static Mono<ApiKey> stuckCallWhoseCancelThrows() {
+		return Mono.from((subscriber) -> subscriber.onSubscribe(new Subscription() {
+
+			@Override
+			public void request(long n) {
+			}
+
+			@Override
+			public void cancel() {
+				throw new IllegalArgumentException("cancel failed");
+			}
+
+		}));
+	}
+
+	@Test
+	void aLoadThatNeverEndsIsEndedByTheLoadBoundAndTheNextRequestLoadsAgain() {
+		AtomicBoolean stuck = new AtomicBoolean(true);
+		TieredApiKeyLookup lookup = lookup((hash) -> Mono.defer(() -> {
+			this.queries.incrementAndGet();
+			return stuck.get() ? stuckCallWhoseCancelThrows() : Mono.justOrEmpty(this.rows.get(hash));
+		}));
+		KeyHash hash = stored();
+		// Store timeout 1 s, no Redis: the bound is 2 s. Every caller meanwhile shares the load.
+		StepVerifier.create(lookup.findByHash(hash))
+			.expectError(TimeoutException.class)
+			.verify(Duration.ofSeconds(10));
+		stuck.set(false);
+		expectFound(lookup, hash);
+		assertThat(this.queries).hasValue(2);
+	}
+
+	@Test
+	void aLoadThatNeverEndsServesTheStaleAnswerWithinStaleIfError() {
+		AtomicBoolean stuck = new AtomicBoolean();
+		TieredApiKeyLookup lookup = lookup((hash) -> Mono.defer(() -> {
+			this.queries.incrementAndGet();
+			return stuck.get() ? stuckCallWhoseCancelThrows() : Mono.justOrEmpty(this.rows.get(hash));
+		}));
+		KeyHash hash = stored();
+		expectFound(lookup, hash);
+		stuck.set(true);
+		this.clock.advance(Duration.ofSeconds(61));
+		StepVerifier.create(lookup.findByHash(hash)).expectNextCount(1).expectComplete().verify(Duration.ofSeconds(10));
+		assertThat(this.queries).hasValue(2);
 	}
 
 	@Test

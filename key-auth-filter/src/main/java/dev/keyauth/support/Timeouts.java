@@ -1,0 +1,96 @@
+package dev.keyauth.support;
+
+import java.time.Duration;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+
+/**
+ * Timeouts on calls into client libraries that always end the call.
+ * <p>
+ * Reactor's {@code timeout} cancels the call before it signals the {@code TimeoutException}, and
+ * its timer swallows whatever that cancellation throws: if the cancellation throws, the
+ * exception is lost and the call never ends, with no log line. Lettuce does throw there when
+ * Spring Boot observes its commands (wherever Actuator is present): cancelling a command while
+ * its observation is being started stops an observation that has no timer sample yet, and
+ * Micrometer's handler throws {@code IllegalArgumentException}. Under load a few Redis calls in a
+ * thousand that time out hit that window; a key lookup or a rate-limit batch stuck that way held
+ * every request for the key on that instance (bench/RESULTS.md, "a twelfth look").
+ */
+public final class Timeouts {
+
+	private static final Log logger = LogFactory.getLog(Timeouts.class);
+
+	private Timeouts() {
+	}
+
+	/**
+	 * {@code call.timeout(timeout)}, with the call's cancellation shielded so that the
+	 * {@code TimeoutException} always arrives.
+	 */
+	public static <T> Mono<T> within(Mono<T> call, Duration timeout) {
+		return call.transform(Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)))
+			.timeout(timeout);
+	}
+
+	/** Passes every signal on; cancels upstream without letting an exception escape. */
+	private static final class CancelShield<T> implements CoreSubscriber<T>, Subscription {
+
+		private final CoreSubscriber<? super T> actual;
+
+		private Subscription upstream = Operators.emptySubscription();
+
+		CancelShield(CoreSubscriber<? super T> actual) {
+			this.actual = actual;
+		}
+
+		@Override
+		public Context currentContext() {
+			return this.actual.currentContext();
+		}
+
+		@Override
+		public void onSubscribe(Subscription subscription) {
+			this.upstream = subscription;
+			this.actual.onSubscribe(this);
+		}
+
+		@Override
+		public void onNext(T value) {
+			this.actual.onNext(value);
+		}
+
+		@Override
+		public void onError(Throwable error) {
+			this.actual.onError(error);
+		}
+
+		@Override
+		public void onComplete() {
+			this.actual.onComplete();
+		}
+
+		@Override
+		public void request(long n) {
+			this.upstream.request(n);
+		}
+
+		@Override
+		public void cancel() {
+			try {
+				this.upstream.cancel();
+			}
+			catch (RuntimeException ex) {
+				// The call is abandoned either way; what matters is that the caller hears so.
+				logger.debug("Cancelling a timed-out call threw; ignored", ex);
+			}
+		}
+
+	}
+
+}
