@@ -8,8 +8,9 @@ trapped most often (their outermost compiled method, which is what gets recompil
 traps less than 50 ms apart and prints each group's time, size, thread and first methods: periodic
 background work (a usage flush every 30 s, a refresh-ahead every minute) shows up as groups of
 the same methods at a fixed period, and the last group is usually the JVM shutting down. With
---compiles, counts the methods compiled from FROM seconds on, by tier and by package: what the JIT
-is still busy with.
+--compiles, counts the methods compiled from FROM seconds on, by tier and by package, and the time
+the compiler threads spent on them (from each task's start to its end, so on busy cores more than
+their CPU): what the JIT is still busy with.
 """
 import collections
 import re
@@ -17,6 +18,9 @@ import sys
 
 NMETHOD = re.compile(r"<nmethod compile_id='\d+' (?:compile_kind='\w+' )?compiler='\w*' level='(\d)'[^>]*?method='([^' ]+) [^>]*?stamp='([\d.]+)'")
 TRAP = re.compile(r"<uncommon_trap thread='(\d+)' reason='([^']+)' action='([^']+)'[^>]*?stamp='([\d.]+)'>\s*((?:<jvms [^>]*>\s*)+)")
+TASK = re.compile(r"<task compile_id='\d+' [^>]*?stamp='([\d.]+)'>")
+TASK_LEVEL = re.compile(r"level='(\d)'")
+TASK_DONE = re.compile(r"<task_done [^>]*?stamp='([\d.]+)'")
 FRAME = re.compile(r"bci='(\d+)' method='([^' ]+) ([^' ]+)")
 
 
@@ -57,6 +61,25 @@ def main(args):
         print("methods compiled from %.0f s: %d; by tier: %s" % (since, len(compiled),
               ", ".join("%s: %d" % t for t in sorted(tiers.items()))))
         print("  by package: " + ", ".join("%s %d" % p for p in packages.most_common(8)))
+        seconds = compile_seconds(text, since)
+        print("  compile time from %.0f s: %s" % (since, ", ".join("tier %s %.2f s" % t for t in sorted(seconds.items()))))
+
+
+def compile_seconds(text, since):
+    """Seconds from each compile task's start to its end, by tier (C2 tasks carry no level: 4)."""
+    seconds = collections.Counter()
+    started = None
+    for line in text.splitlines():
+        if line.startswith("<task "):
+            match = TASK.match(line)
+            level = TASK_LEVEL.search(line)
+            started = (float(match.group(1)), level.group(1) if level else "4") if match else None
+        elif line.startswith("<task_done") and started:
+            done = TASK_DONE.match(line)
+            if done and started[0] >= since:
+                seconds[started[1]] += float(done.group(1)) - started[0]
+            started = None
+    return seconds
 
 
 def bursts(traps, gap=0.05):
