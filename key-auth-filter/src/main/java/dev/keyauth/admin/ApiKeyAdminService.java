@@ -13,6 +13,7 @@ import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.NewApiKey;
+import dev.keyauth.support.Timeouts;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -72,18 +73,17 @@ public class ApiKeyAdminService {
 					settings.metadata(), now(), settings.expiresAt(), settings.rateLimit(), rotatedFrom);
 			// A "not found" for this hash may be cached somewhere (someone presented the key before
 			// it existed): drop it everywhere before handing the key out.
-			return this.store.create(row)
-				.timeout(this.timeout)
+			return Timeouts.within(this.store.create(row), this.timeout)
 				.flatMap((stored) -> this.changes.keyChanged(row.hash()).thenReturn(new IssuedApiKey(key, stored)));
 		});
 	}
 
 	public Mono<ApiKey> find(UUID id) {
-		return this.store.findById(id).timeout(this.timeout);
+		return Timeouts.within(this.store.findById(id), this.timeout);
 	}
 
 	public Flux<ApiKey> list(@Nullable String consumerId, long offset, int limit) {
-		return this.store.find(consumerId, offset, limit).timeout(this.timeout);
+		return Timeouts.within(this.store.find(consumerId, offset, limit), this.timeout);
 	}
 
 	/** Applies a partial update to a key that is not revoked; empty when there is none. */
@@ -116,8 +116,7 @@ public class ApiKeyAdminService {
 			CreateApiKeyRequest settings = new CreateApiKeyRequest(old.consumerId(), old.name(), old.scopes(),
 					expiresAt, old.metadata(), old.rateLimit());
 			return issue(old.consumerId(), old.name(), settings, old.id())
-				.flatMap((issued) -> this.store.expireBy(id, now().plus(grace), now())
-					.timeout(this.timeout)
+				.flatMap((issued) -> Timeouts.within(this.store.expireBy(id, now().plus(grace), now()), this.timeout)
 					.flatMap((expiring) -> announce(id).thenReturn(new Rotation(issued, expiring))));
 		});
 	}
@@ -127,15 +126,13 @@ public class ApiKeyAdminService {
 	 * is no such key.
 	 */
 	public Mono<ApiKey> revoke(UUID id) {
-		return Mono.defer(() -> this.store.revoke(id, now()))
-			.timeout(this.timeout)
+		return Timeouts.within(Mono.defer(() -> this.store.revoke(id, now())), this.timeout)
 			.flatMap((revoked) -> announce(id).thenReturn(revoked));
 	}
 
 	/** Revokes every key of a consumer; completes with how many were revoked. */
 	Mono<Long> revokeAll(String consumerId) {
-		return Flux.defer(() -> this.store.revokeAll(consumerId, now()))
-			.timeout(this.timeout)
+		return Timeouts.within(Flux.defer(() -> this.store.revokeAll(consumerId, now())), this.timeout)
 			.concatMap((hash) -> this.changes.keyChanged(hash).thenReturn(hash))
 			.count();
 	}
@@ -146,12 +143,12 @@ public class ApiKeyAdminService {
 				return Mono.error(new AdminRequestException(HttpStatus.CONFLICT, "revoked",
 						"the key is revoked; revocation is permanent"));
 			}
-			return change.apply(key).timeout(this.timeout).flatMap((changed) -> announce(id).thenReturn(changed));
+			return Timeouts.within(change.apply(key), this.timeout).flatMap((changed) -> announce(id).thenReturn(changed));
 		});
 	}
 
 	private Mono<Void> announce(UUID id) {
-		return this.store.findHashById(id).timeout(this.timeout).flatMap(this.changes::keyChanged);
+		return Timeouts.within(this.store.findHashById(id), this.timeout).flatMap(this.changes::keyChanged);
 	}
 
 	private static <T> Mono<T> notFound(UUID id) {

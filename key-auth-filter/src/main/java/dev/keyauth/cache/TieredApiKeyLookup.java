@@ -17,6 +17,7 @@ import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.metrics.KeyAuthMetrics.Tier;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.support.Timeouts;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import org.jspecify.annotations.Nullable;
@@ -184,8 +185,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private Mono<CachedLookup> loadFromStore(KeyHash hash, long startedAt) {
 		long queryStart = System.nanoTime();
-		return this.store.findByHash(hash)
-			.timeout(this.storeTimeout)
+		return Timeouts.within(this.store.findByHash(hash), this.storeTimeout)
 			.doOnSuccess((key) -> this.metrics.storeLookup(System.nanoTime() - queryStart, true))
 			.doOnError((ex) -> this.metrics.storeLookup(System.nanoTime() - queryStart, false))
 			.transformDeferred(CircuitBreakerOperator.of(this.storeBreaker))

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.support.Timeouts;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.health.contributor.AbstractReactiveHealthIndicator;
@@ -32,8 +33,7 @@ public class KeyStoreHealthIndicator extends AbstractReactiveHealthIndicator {
 
 	@Override
 	protected Mono<Health> doHealthCheck(Health.Builder builder) {
-		return this.store.findByHash(PROBE)
-			.timeout(this.timeout)
+		return Timeouts.within(this.store.findByHash(PROBE), this.timeout)
 			.then(Mono.fromSupplier(() -> builder.up().withDetail("store", this.description).build()));
 	}
 

@@ -6,12 +6,13 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
 import reactor.util.context.Context;
 
 /**
- * Timeouts on calls into client libraries that always end the call.
+ * Timeouts on calls into client libraries (Lettuce, R2DBC) that always end the call.
  * <p>
  * Reactor's {@code timeout} cancels the call before it signals the {@code TimeoutException}, and
  * its timer swallows whatever that cancellation throws: if the cancellation throws, the
@@ -34,6 +35,15 @@ public final class Timeouts {
 	 * {@code TimeoutException} always arrives.
 	 */
 	public static <T> Mono<T> within(Mono<T> call, Duration timeout) {
+		return call.transform(Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)))
+			.timeout(timeout);
+	}
+
+	/**
+	 * {@code call.timeout(timeout)} for a call that answers with several items: the timeout runs
+	 * until the first item and between items, and the call's cancellation is shielded likewise.
+	 */
+	public static <T> Flux<T> within(Flux<T> call, Duration timeout) {
 		return call.transform(Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)))
 			.timeout(timeout);
 	}

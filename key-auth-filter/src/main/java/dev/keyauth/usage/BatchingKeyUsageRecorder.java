@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.KeyUsage;
+import dev.keyauth.support.Timeouts;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import reactor.core.Disposable;
@@ -96,7 +97,8 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 			AtomicInteger kept = new AtomicInteger();
 			AtomicReference<Throwable> lastFailure = new AtomicReference<>();
 			return Flux.fromIterable(chunks(batch))
-				.concatMap((chunk) -> this.store.recordUsage(chunk).timeout(this.timeout).onErrorResume((ex) -> {
+				// Timeouts.within: a statement whose timeout never fired would stop every later flush.
+				.concatMap((chunk) -> Timeouts.within(this.store.recordUsage(chunk), this.timeout).onErrorResume((ex) -> {
 					lastFailure.set(ex);
 					kept.addAndGet(chunk.size());
 					chunk.forEach((usage) -> add(usage.id(), usage.count(), usage.lastUsedAt().toEpochMilli()));

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Subscription;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -53,6 +54,16 @@ class TimeoutsTest {
 			.thenCancel()
 			.verify(Duration.ofSeconds(5));
 		assertThat(this.cancels).hasValue(1);
+	}
+
+	@Test
+	void aFluxCallIsShieldedLikewise() {
+		StepVerifier.create(Timeouts.within(Flux.from(stuckCallWhoseCancelThrows()), Duration.ofMillis(50)))
+			.expectError(TimeoutException.class)
+			.verify(Duration.ofSeconds(5));
+		StepVerifier.create(Timeouts.within(Flux.just("a", "b"), Duration.ofSeconds(1)))
+			.expectNext("a", "b")
+			.verifyComplete();
 	}
 
 	@Test

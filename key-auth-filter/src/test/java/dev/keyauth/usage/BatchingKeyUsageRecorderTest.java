@@ -17,7 +17,9 @@ import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.KeyUsage;
 import dev.keyauth.test.MutableClock;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Subscription;
 import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.ArgumentMatchers.any;
@@ -34,6 +36,8 @@ class BatchingKeyUsageRecorderTest {
 
 	private final AtomicBoolean storeDown = new AtomicBoolean();
 
+	private final AtomicBoolean storeStuck = new AtomicBoolean();
+
 	private final ApiKeyStore store = mock(ApiKeyStore.class);
 
 	private final BatchingKeyUsageRecorder recorder = new BatchingKeyUsageRecorder(this.store, Duration.ofHours(1),
@@ -43,6 +47,21 @@ class BatchingKeyUsageRecorderTest {
 		when(this.store.recordUsage(any())).thenAnswer((invocation) -> {
 			if (this.storeDown.get()) {
 				return Mono.error(new IllegalStateException("down"));
+			}
+			if (this.storeStuck.get()) {
+				// Never answers, and throws when cancelled: a plain timeout would never fire.
+				return Mono.from((subscriber) -> subscriber.onSubscribe(new Subscription() {
+
+					@Override
+					public void request(long n) {
+					}
+
+					@Override
+					public void cancel() {
+						throw new IllegalArgumentException("cancel failed");
+					}
+
+				}));
 			}
 			this.writes.add(List.copyOf(invocation.getArgument(0)));
 			return Mono.empty();
@@ -64,6 +83,20 @@ class BatchingKeyUsageRecorderTest {
 				new KeyUsage(b, 1, Instant.parse("2026-11-27T12:00:05Z")));
 		this.recorder.flush().block();
 		assertThat(this.writes).as("nothing new, nothing written").hasSize(1);
+	}
+
+	@Test
+	void aWriteThatNeverAnswersTimesOutAndTheNextFlushWritesItsCounts() {
+		UUID a = UUID.randomUUID();
+		this.recorder.record(a);
+		this.storeStuck.set(true);
+		// The store timeout is 1 s: the flush ends, keeping the count, instead of stopping every
+		// later flush behind it.
+		StepVerifier.create(this.recorder.flush()).expectComplete().verify(Duration.ofSeconds(10));
+		this.storeStuck.set(false);
+		this.recorder.flush().block();
+		assertThat(this.writes).hasSize(1);
+		assertThat(this.writes.get(0)).extracting(KeyUsage::count).containsExactly(1L);
 	}
 
 	@Test
