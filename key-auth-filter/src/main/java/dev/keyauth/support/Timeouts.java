@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.reactivestreams.Publisher;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
@@ -20,8 +21,9 @@ import reactor.util.context.Context;
  * Spring Boot observes its commands (wherever Actuator is present): cancelling a command while
  * its observation is being started stops an observation that has no timer sample yet, and
  * Micrometer's handler throws {@code IllegalArgumentException}. Under load a few Redis calls in a
- * thousand that time out hit that window; a key lookup or a rate-limit batch stuck that way held
- * every request for the key on that instance (bench/RESULTS.md, "a twelfth look").
+ * thousand that time out hit that window; a key lookup stuck that way held every request for its
+ * key on that instance (bench/RESULTS.md, "a twelfth look"), and a rate-limit batch would hold
+ * its bucket's, or the usage flush every later flush.
  */
 public final class Timeouts {
 
@@ -35,8 +37,7 @@ public final class Timeouts {
 	 * {@code TimeoutException} always arrives.
 	 */
 	public static <T> Mono<T> within(Mono<T> call, Duration timeout) {
-		return call.transform(Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)))
-			.timeout(timeout);
+		return Mono.from(shielded(call)).timeout(timeout);
 	}
 
 	/**
@@ -44,8 +45,11 @@ public final class Timeouts {
 	 * until the first item and between items, and the call's cancellation is shielded likewise.
 	 */
 	public static <T> Flux<T> within(Flux<T> call, Duration timeout) {
-		return call.transform(Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)))
-			.timeout(timeout);
+		return Flux.from(shielded(call)).timeout(timeout);
+	}
+
+	private static <T> Publisher<T> shielded(Publisher<T> call) {
+		return Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)).apply(call);
 	}
 
 	/** Passes every signal on; cancels upstream without letting an exception escape. */
