@@ -14,9 +14,9 @@ import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.test.MutableClock;
+import dev.keyauth.test.StuckCall;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
-import org.reactivestreams.Subscription;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
@@ -143,28 +143,12 @@ class TieredApiKeyLookupTest {
 		assertThat(this.queries).hasValue(4);
 	}
 
-	/** A store call that never answers and throws when cancelled, so that its timeout never fires. */
-	private static Mono<ApiKey> stuckCallWhoseCancelThrows() {
-		return Mono.from((subscriber) -> subscriber.onSubscribe(new Subscription() {
-
-			@Override
-			public void request(long n) {
-			}
-
-			@Override
-			public void cancel() {
-				throw new IllegalArgumentException("cancel failed");
-			}
-
-		}));
-	}
-
 	@Test
 	void aLoadThatNeverEndsIsEndedByTheLoadBoundAndTheNextRequestLoadsAgain() {
 		AtomicBoolean stuck = new AtomicBoolean(true);
 		TieredApiKeyLookup lookup = lookup((hash) -> Mono.defer(() -> {
 			this.queries.incrementAndGet();
-			return stuck.get() ? stuckCallWhoseCancelThrows() : Mono.justOrEmpty(this.rows.get(hash));
+			return stuck.get() ? new StuckCall().<ApiKey>mono() : Mono.justOrEmpty(this.rows.get(hash));
 		}));
 		KeyHash hash = stored();
 		// Store timeout 1 s, no Redis: the bound is 2 s. Every caller meanwhile shares the load.
@@ -181,7 +165,7 @@ class TieredApiKeyLookupTest {
 		AtomicBoolean stuck = new AtomicBoolean();
 		TieredApiKeyLookup lookup = lookup((hash) -> Mono.defer(() -> {
 			this.queries.incrementAndGet();
-			return stuck.get() ? stuckCallWhoseCancelThrows() : Mono.justOrEmpty(this.rows.get(hash));
+			return stuck.get() ? new StuckCall().<ApiKey>mono() : Mono.justOrEmpty(this.rows.get(hash));
 		}));
 		KeyHash hash = stored();
 		expectFound(lookup, hash);

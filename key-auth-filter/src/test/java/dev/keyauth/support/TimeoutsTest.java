@@ -2,10 +2,9 @@ package dev.keyauth.support;
 
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.keyauth.test.StuckCall;
 import org.junit.jupiter.api.Test;
-import org.reactivestreams.Subscription;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -14,31 +13,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class TimeoutsTest {
 
-	private final AtomicInteger cancels = new AtomicInteger();
-
-	/** A call that never answers and throws when cancelled, as Lettuce can with tracing on. */
-	private Mono<String> stuckCallWhoseCancelThrows() {
-		return Mono.from((subscriber) -> subscriber.onSubscribe(new Subscription() {
-
-			@Override
-			public void request(long n) {
-			}
-
-			@Override
-			public void cancel() {
-				TimeoutsTest.this.cancels.incrementAndGet();
-				throw new IllegalArgumentException("Context does not have an entry for key [Timer$Sample]");
-			}
-
-		}));
-	}
+	private final StuckCall stuck = new StuckCall();
 
 	@Test
 	void theTimeoutArrivesEvenWhenCancellingTheCallThrows() {
-		StepVerifier.create(Timeouts.within(stuckCallWhoseCancelThrows(), Duration.ofMillis(50)))
+		StepVerifier.create(Timeouts.within(this.stuck.<String>mono(), Duration.ofMillis(50)))
 			.expectError(TimeoutException.class)
 			.verify(Duration.ofSeconds(5));
-		assertThat(this.cancels).hasValue(1);
+		assertThat(this.stuck.cancels()).isEqualTo(1);
 	}
 
 	/**
@@ -48,17 +30,17 @@ class TimeoutsTest {
 	 */
 	@Test
 	void reactorsOwnTimeoutNeverEndsSuchACall() {
-		StepVerifier.create(stuckCallWhoseCancelThrows().timeout(Duration.ofMillis(50)))
+		StepVerifier.create(this.stuck.<String>mono().timeout(Duration.ofMillis(50)))
 			.expectSubscription()
 			.expectNoEvent(Duration.ofMillis(500))
 			.thenCancel()
 			.verify(Duration.ofSeconds(5));
-		assertThat(this.cancels).hasValue(1);
+		assertThat(this.stuck.cancels()).isEqualTo(1);
 	}
 
 	@Test
 	void aFluxCallIsShieldedLikewise() {
-		StepVerifier.create(Timeouts.within(Flux.from(stuckCallWhoseCancelThrows()), Duration.ofMillis(50)))
+		StepVerifier.create(Timeouts.within(Flux.from(this.stuck.<String>mono()), Duration.ofMillis(50)))
 			.expectError(TimeoutException.class)
 			.verify(Duration.ofSeconds(5));
 		StepVerifier.create(Timeouts.within(Flux.just("a", "b"), Duration.ofSeconds(1)))

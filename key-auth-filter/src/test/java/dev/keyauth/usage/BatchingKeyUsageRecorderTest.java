@@ -16,8 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.KeyUsage;
 import dev.keyauth.test.MutableClock;
+import dev.keyauth.test.StuckCall;
 import org.junit.jupiter.api.Test;
-import org.reactivestreams.Subscription;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -49,19 +49,7 @@ class BatchingKeyUsageRecorderTest {
 				return Mono.error(new IllegalStateException("down"));
 			}
 			if (this.storeStuck.get()) {
-				// Never answers, and throws when cancelled: a plain timeout would never fire.
-				return Mono.from((subscriber) -> subscriber.onSubscribe(new Subscription() {
-
-					@Override
-					public void request(long n) {
-					}
-
-					@Override
-					public void cancel() {
-						throw new IllegalArgumentException("cancel failed");
-					}
-
-				}));
+				return new StuckCall().mono();
 			}
 			this.writes.add(List.copyOf(invocation.getArgument(0)));
 			return Mono.empty();
