@@ -53,6 +53,10 @@ import reactor.core.publisher.Mono;
  */
 public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
+	// One instance for every load the bound ends: a stack trace would only show the JDK's timer.
+	private static final TimeoutException LOAD_NEVER_ENDED = new TimeoutException(
+			"The key lookup did not end within the tiers' timeouts");
+
 	private final ApiKeyLookup store;
 
 	private final @Nullable AsyncLoadingCache<KeyHash, CachedLookup> local;
@@ -68,10 +72,6 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private final CircuitBreaker storeBreaker;
 
 	private final long loadBoundMillis;
-
-	// One instance for every load the bound ends: a stack trace would only show the JDK's timer.
-	private static final TimeoutException LOAD_NEVER_ENDED = new TimeoutException(
-			"The key lookup did not end within the tiers' timeouts");
 
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 

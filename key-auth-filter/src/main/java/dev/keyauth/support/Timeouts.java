@@ -1,6 +1,7 @@
 package dev.keyauth.support;
 
 import java.time.Duration;
+import java.util.function.Function;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -29,6 +30,10 @@ public final class Timeouts {
 
 	private static final Log logger = LogFactory.getLog(Timeouts.class);
 
+	// Built once: Redis calls with a timeout can be on the request path (the Redis tier, rate limits).
+	private static final Function<? super Publisher<Object>, ? extends Publisher<Object>> SHIELD = Operators
+		.lift((scannable, subscriber) -> new CancelShield<>(subscriber));
+
 	private Timeouts() {
 	}
 
@@ -48,8 +53,10 @@ public final class Timeouts {
 		return Flux.from(shielded(call)).timeout(timeout);
 	}
 
+	@SuppressWarnings("unchecked")
 	private static <T> Publisher<T> shielded(Publisher<T> call) {
-		return Operators.<T, T>lift((scannable, subscriber) -> new CancelShield<>(subscriber)).apply(call);
+		// The shield passes every signal on untouched, so one instance serves every element type.
+		return (Publisher<T>) SHIELD.apply((Publisher<Object>) call);
 	}
 
 	/** Passes every signal on; cancels upstream without letting an exception escape. */
