@@ -61,6 +61,12 @@ public class ApiKeyRateLimiter {
 	 */
 	public ApiKeyRateLimiter(ReactiveStringRedisTemplate redis, RedisScript<List<Long>> script, String keyPrefix,
 			Duration timeout, boolean failOpen, Runnable onRedisFailure, double localShare) {
+		this(redis, script, keyPrefix, timeout, failOpen, onRedisFailure, new LocalTokenAllowances(localShare, 100_000));
+	}
+
+	/** Takes the allowances as given, so a test can step into the race between two requests. */
+	ApiKeyRateLimiter(ReactiveStringRedisTemplate redis, RedisScript<List<Long>> script, String keyPrefix,
+			Duration timeout, boolean failOpen, Runnable onRedisFailure, LocalTokenAllowances allowances) {
 		this.redis = redis;
 		// The gateway's script bean reads its Lua text from the class path lazily, on first use,
 		// which would be a blocking read on an event-loop thread (and it re-checks the resource on
@@ -70,7 +76,7 @@ public class ApiKeyRateLimiter {
 		this.timeout = timeout;
 		this.failOpen = failOpen;
 		this.onRedisFailure = onRedisFailure;
-		this.allowances = new LocalTokenAllowances(localShare, 100_000);
+		this.allowances = allowances;
 	}
 
 	@SuppressWarnings({ "unchecked", "rawtypes" })
@@ -99,6 +105,15 @@ public class ApiKeyRateLimiter {
 				Decision afterRefill = takeLocal(bucket, limit);
 				return (afterRefill != null) ? Mono.just(afterRefill) : take(bucket, limit, 1);
 			}));
+		}
+		// A batch may have landed and been deregistered between the local look above and the
+		// registration: look again now that no other batch request can start, or this one would
+		// take a second batch and leave the first to expire unspent. (The grant is recorded before
+		// the deregistration, so finding no batch in flight means seeing its tokens.)
+		Decision landed = takeLocal(bucket, limit);
+		if (landed != null) {
+			this.refills.remove(bucket, created);
+			return Mono.just(landed);
 		}
 		Mono<Decision> refill = take(bucket, limit, batch).flatMap((decision) -> {
 			if (decision.allowed() || decision.remaining() < 0) {

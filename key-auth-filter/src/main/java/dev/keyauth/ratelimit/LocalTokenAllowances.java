@@ -22,7 +22,7 @@ import dev.keyauth.store.RateLimit;
  * When the bucket cannot give a whole batch, the instance asks for single tokens for the rest of
  * the lifetime, so a key at its limit costs one Redis call per request, as without batching.
  */
-final class LocalTokenAllowances {
+class LocalTokenAllowances {
 
 	/** How long taken tokens stay spendable: the token bucket script refills once per second. */
 	static final Duration LIFETIME = Duration.ofSeconds(1);

@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.keyauth.store.RateLimit;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.test.StepVerifier;
 
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
@@ -19,7 +21,8 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 /**
- * What the limiter decides when Redis cannot be asked. Redis itself answering is covered end to
+ * What the limiter decides when Redis cannot be asked, and how requests share a batch request.
+ * Redis itself answering is covered against a real Redis (ApiKeyRateLimiterRedisTest) and end to
  * end (LifecycleAndPolicyTest, MultiInstanceTest, DegradedModesTest).
  */
 class ApiKeyRateLimiterTest {
@@ -50,6 +53,49 @@ class ApiKeyRateLimiterTest {
 			.assertNext((decision) -> assertThat(decision.allowed()).isFalse())
 			.verifyComplete();
 		assertThat(this.failures).hasValue(1);
+	}
+
+	@Test
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	void aBatchThatLandsWhileARequestLooksForItIsSpentNotTakenAgain() {
+		// The interleaving a loaded machine produces now and then (it made
+		// ApiKeyRateLimiterRedisTest take two batches once): a request finds no local tokens,
+		// the batch in flight lands and is deregistered, and only then does the request look for
+		// a batch in flight. Here the reply lands exactly there, from inside that request.
+		Sinks.One<List<Long>> reply = Sinks.one();
+		AtomicInteger batches = new AtomicInteger();
+		when(this.redis.execute(any(RedisScript.class), anyList(), anyList())).thenAnswer((invocation) -> {
+			batches.incrementAndGet();
+			return reply.asMono().flux();
+		});
+		AtomicInteger looks = new AtomicInteger();
+		LocalTokenAllowances allowances = new LocalTokenAllowances(0.5, 10) {
+
+			@Override
+			int batchSize(String bucket, RateLimit limit) {
+				if (looks.incrementAndGet() == 2) {
+					// The second request has just found no local tokens.
+					reply.tryEmitValue(List.of(1L, 500L));
+				}
+				return super.batchSize(bucket, limit);
+			}
+
+		};
+		ApiKeyRateLimiter limiter = new ApiKeyRateLimiter(this.redis,
+				(RedisScript) RedisScript.of("return {1, 1}", List.class), "t:", Duration.ofSeconds(5), true,
+				this.failures::incrementAndGet, allowances);
+		RateLimit limit = new RateLimit(1000, 1000);
+		StepVerifier.create(limiter.consume("key:k", limit).zipWith(Mono.defer(() -> limiter.consume("key:k", limit))))
+			.assertNext((both) -> {
+				assertThat(both.getT1().allowed()).isTrue();
+				assertThat(both.getT1().remaining()).isEqualTo(999);
+				// Served from the batch that landed: one of its 499 local tokens.
+				assertThat(both.getT2().allowed()).isTrue();
+				assertThat(both.getT2().remaining()).isEqualTo(998);
+			})
+			.verifyComplete();
+		assertThat(batches).hasValue(1);
+		assertThat(this.failures).hasValue(0);
 	}
 
 }
