@@ -7,7 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -18,9 +22,10 @@ import dev.keyauth.store.KeyUsage;
 import dev.keyauth.support.Timeouts;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import reactor.core.Disposable;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 import org.springframework.context.SmartLifecycle;
 
@@ -49,7 +54,7 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 
 	private final Map<UUID, Counter> counters = new ConcurrentHashMap<>();
 
-	private volatile Disposable flushing;
+	private volatile @Nullable Flushing flushing;
 
 	public BatchingKeyUsageRecorder(ApiKeyStore store, Duration interval, Duration timeout, Clock clock) {
 		this.store = store;
@@ -140,16 +145,39 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 
 	@Override
 	public void start() {
-		this.flushing = Flux.interval(this.interval, this.interval).onBackpressureDrop().concatMap((tick) -> flush())
-			.subscribe();
+		Sinks.One<Boolean> stop = Sinks.one();
+		CompletableFuture<Void> done = Flux.interval(this.interval, this.interval)
+			.takeUntilOther(stop.asMono())
+			.onBackpressureDrop()
+			.concatMap((tick) -> flush().onErrorResume((ex) -> {
+				// Not a store failure (flush keeps those for the next one) but a bug: log it and
+				// keep flushing, rather than let one error end every later flush.
+				logger.error("Key usage flush failed", ex);
+				return Mono.empty();
+			}))
+			.then()
+			.toFuture();
+		this.flushing = new Flushing(stop, done);
 	}
 
 	@Override
 	public void stop() {
-		Disposable running = this.flushing;
+		Flushing running = this.flushing;
 		this.flushing = null;
 		if (running != null) {
-			running.dispose();
+			// Let a flush already under way finish rather than cancel it: its counts have left
+			// the counters, and a cancelled write would lose them. Each of its writes ends within
+			// the timeout, kept for the final flush below if it failed.
+			running.stop.tryEmitValue(true);
+			try {
+				running.done.get(this.timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+			catch (ExecutionException | TimeoutException ex) {
+				logger.warn("Key usage flush did not end at shutdown: " + ex);
+			}
 		}
 		// Graceful shutdown: requests have finished; write what they counted.
 		flush().block(this.timeout.plusSeconds(1));
@@ -166,6 +194,10 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 		// (DEFAULT_PHASE - 2048): stopped, and so flushed, after in-flight requests have finished
 		// and been counted, and before beans such as the connection pool are destroyed.
 		return SmartLifecycle.DEFAULT_PHASE - 4096;
+	}
+
+	/** The periodic flushes: {@code stop} ends them after the one under way, then {@code done} completes. */
+	private record Flushing(Sinks.One<Boolean> stop, CompletableFuture<Void> done) {
 	}
 
 	/**

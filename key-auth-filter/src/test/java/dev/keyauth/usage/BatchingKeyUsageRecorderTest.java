@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -166,6 +167,28 @@ class BatchingKeyUsageRecorderTest {
 		this.recorder.stop();
 		assertThat(this.writes).hasSize(1);
 		assertThat(this.recorder.isRunning()).isFalse();
+	}
+
+	@Test
+	void stoppingDuringAFlushLetsItsWriteFinish() throws Exception {
+		// The periodic flush has drained the counts and its write is on its way when the gateway
+		// shuts down: cancelling that write would lose them, since they are no longer pending.
+		CountDownLatch writing = new CountDownLatch(1);
+		ApiKeyStore slowStore = mock(ApiKeyStore.class);
+		when(slowStore.recordUsage(any())).thenAnswer((invocation) -> {
+			List<KeyUsage> usage = List.copyOf(invocation.getArgument(0));
+			writing.countDown();
+			return Mono.delay(Duration.ofMillis(300)).then(Mono.fromRunnable(() -> this.writes.add(usage)));
+		});
+		BatchingKeyUsageRecorder recorder = new BatchingKeyUsageRecorder(slowStore, Duration.ofMillis(20),
+				Duration.ofSeconds(1), this.clock);
+		UUID key = UUID.randomUUID();
+		recorder.record(key);
+		recorder.start();
+		assertThat(writing.await(5, TimeUnit.SECONDS)).isTrue();
+		recorder.stop();
+		assertThat(this.writes).containsExactly(List.of(new KeyUsage(key, 1, this.clock.instant())));
+		assertThat(recorder.isRunning()).isFalse();
 	}
 
 }
