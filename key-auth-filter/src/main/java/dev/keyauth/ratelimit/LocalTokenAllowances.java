@@ -41,7 +41,13 @@ class LocalTokenAllowances {
 			throw new IllegalArgumentException("share must be between 0 and 1");
 		}
 		this.share = share;
-		this.allowances = Caffeine.newBuilder().expireAfterWrite(LIFETIME).maximumSize(maximumBuckets).build();
+		this.allowances = Caffeine.newBuilder()
+			.expireAfterWrite(LIFETIME)
+			.maximumSize(maximumBuckets)
+			// Read on every rate-limited request: keep the cache's upkeep on the calling thread
+			// rather than waking a common-pool thread for it, as the key cache does.
+			.executor(Runnable::run)
+			.build();
 	}
 
 	/** The batch to ask Redis for: 1 when batching is off or the limit is too small for it. */
