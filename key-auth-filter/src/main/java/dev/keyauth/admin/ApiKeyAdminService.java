@@ -67,15 +67,32 @@ public class ApiKeyAdminService {
 	private Mono<IssuedApiKey> issue(String consumerId, @Nullable String name, CreateApiKeyRequest settings,
 			@Nullable UUID rotatedFrom) {
 		return Mono.defer(() -> {
-			String key = this.generator.generateKey();
-			NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
-					this.generator.format().visibleStart(key), consumerId, name, settings.scopes(),
-					settings.metadata(), now(), settings.expiresAt(), settings.rateLimit(), rotatedFrom);
+			Minted minted = mint(consumerId, name, settings, rotatedFrom);
 			// A "not found" for this hash may be cached somewhere (someone presented the key before
 			// it existed): drop it everywhere before handing the key out.
-			return Timeouts.within(this.store.create(row), this.timeout)
-				.flatMap((stored) -> this.changes.keyChanged(row.hash()).thenReturn(new IssuedApiKey(key, stored)));
+			return Timeouts.within(this.store.create(minted.row()), this.timeout)
+				.flatMap((stored) -> this.changes.keyChanged(minted.row().hash())
+					.thenReturn(new IssuedApiKey(minted.key(), stored)));
 		});
+	}
+
+	private Minted mint(String consumerId, @Nullable String name, CreateApiKeyRequest settings,
+			@Nullable UUID rotatedFrom) {
+		String key = this.generator.generateKey();
+		NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
+				this.generator.format().visibleStart(key), consumerId, name, settings.scopes(), settings.metadata(),
+				now(), settings.expiresAt(), settings.rateLimit(), rotatedFrom);
+		return new Minted(key, row);
+	}
+
+	/** A raw key and the row that stores its hash; the raw key goes no further than the response. */
+	private record Minted(String key, NewApiKey row) {
+
+		@Override
+		public String toString() {
+			return "Minted[id=" + this.row.id() + "]";
+		}
+
 	}
 
 	public Mono<ApiKey> find(UUID id) {
@@ -104,20 +121,26 @@ public class ApiKeyAdminService {
 
 	/**
 	 * Issues a new key with the old one's consumer, name, scopes, metadata and rate limit, and
-	 * makes the old one expire after {@code grace} (at once for zero).
+	 * makes the old one expire after {@code grace} (at once for zero), both or neither.
 	 * @param expiresAt expiry of the new key, or {@code null} for none
 	 */
 	Mono<Rotation> rotate(UUID id, Duration grace, @Nullable Instant expiresAt) {
 		return find(id).switchIfEmpty(notFound(id)).flatMap((old) -> {
 			if (!old.isActiveAt(this.clock.instant())) {
-				return Mono.error(new AdminRequestException(HttpStatus.CONFLICT,
-						"not_active", "only an active key can be rotated; this one is " + old.statusAt(now())));
+				return notActive(old);
 			}
 			CreateApiKeyRequest settings = new CreateApiKeyRequest(old.consumerId(), old.name(), old.scopes(),
 					expiresAt, old.metadata(), old.rateLimit());
-			return issue(old.consumerId(), old.name(), settings, old.id())
-				.flatMap((issued) -> Timeouts.within(this.store.expireBy(id, now().plus(grace), now()), this.timeout)
-					.flatMap((expiring) -> announce(id).thenReturn(new Rotation(issued, expiring))));
+			Minted minted = mint(old.consumerId(), old.name(), settings, old.id());
+			Instant now = now();
+			// One transaction: a rotation that failed half-way would leave either a successor
+			// nobody was shown or a previous key cut short without one.
+			return Timeouts.within(this.store.rotate(id, now.plus(grace), minted.row(), now), this.timeout)
+				// Revoked since it was read above: the revocation stands, nothing was written.
+				.switchIfEmpty(Mono.defer(() -> find(id).switchIfEmpty(notFound(id)).flatMap(this::notActive)))
+				.flatMap((rotation) -> this.changes.keyChanged(minted.row().hash())
+					.then(announce(id))
+					.thenReturn(new Rotation(new IssuedApiKey(minted.key(), rotation.successor()), rotation.previous())));
 		});
 	}
 
@@ -149,6 +172,11 @@ public class ApiKeyAdminService {
 
 	private Mono<Void> announce(UUID id) {
 		return Timeouts.within(this.store.findHashById(id), this.timeout).flatMap(this.changes::keyChanged);
+	}
+
+	private <T> Mono<T> notActive(ApiKey key) {
+		return Mono.error(new AdminRequestException(HttpStatus.CONFLICT, "not_active",
+				"only an active key can be rotated; this one is " + key.statusAt(now())));
 	}
 
 	private static <T> Mono<T> notFound(UUID id) {

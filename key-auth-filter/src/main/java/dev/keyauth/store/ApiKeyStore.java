@@ -59,8 +59,14 @@ public interface ApiKeyStore {
 	 */
 	Mono<ApiKey> setDisabled(UUID id, @Nullable Instant disabledAt, Instant at);
 
-	/** Brings the key's expiry forward to {@code expiresAt} unless it already expires earlier. */
-	Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at);
+	/**
+	 * Rotates a key: stores {@code successor} and brings the expiry of the key {@code previousId}
+	 * forward to {@code expiresBy} (unless it already expires earlier), both or neither, so that
+	 * a failure leaves no successor whose raw key nobody was shown and no previous key cut short
+	 * without one. Completes empty, writing nothing, when there is no such key or it is revoked
+	 * (revocation is permanent, and a rotation racing it must not outlive it).
+	 */
+	Mono<ApiKeyRotation> rotate(UUID previousId, Instant expiresBy, NewApiKey successor, Instant at);
 
 	/** Revokes every unrevoked key of a consumer; completes with the hashes of those revoked. */
 	Flux<KeyHash> revokeAll(String consumerId, Instant at);

@@ -18,8 +18,10 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
+import org.springframework.transaction.reactive.TransactionalOperator;
 
 /**
  * {@link ApiKeyStore} through R2DBC: on PostgreSQL, non-blocking from socket to row; on the
@@ -60,8 +62,9 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	private static final String SET_DISABLED = "UPDATE " + TABLE
 			+ " SET disabled_at = :disabledAt, updated_at = :at WHERE id = :id AND revoked_at IS NULL";
 
-	private static final String EXPIRE_BY = "UPDATE " + TABLE
-			+ " SET expires_at = LEAST(COALESCE(expires_at, :expiresAt), :expiresAt), updated_at = :at WHERE id = :id";
+	private static final String EXPIRE_UNREVOKED_BY = "UPDATE " + TABLE
+			+ " SET expires_at = LEAST(COALESCE(expires_at, :expiresAt), :expiresAt), updated_at = :at"
+			+ " WHERE id = :id AND revoked_at IS NULL";
 
 	private static final String REVOKE_ALL_RETURNING = "UPDATE " + TABLE
 			+ " SET revoked_at = :at WHERE consumer_id = :consumerId AND revoked_at IS NULL RETURNING key_hash";
@@ -110,6 +113,8 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 
 	private final BiFunction<Row, RowMetadata, ApiKey> mapper = this::map;
 
+	private final TransactionalOperator transactions;
+
 	public R2dbcApiKeyStore(DatabaseClient client, JsonMapper json) {
 		this(client, json, Dialect.POSTGRESQL);
 	}
@@ -125,6 +130,9 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 		this.findPageForConsumer = FIND_PAGE_FOR_CONSUMER.formatted(columns);
 		this.insert = INSERT.formatted(dialect.jsonParameter);
 		this.update = UPDATE.formatted(dialect.jsonParameter);
+		// Statements through the client join a transaction this manager opened on the same
+		// connection factory; only a rotation needs one.
+		this.transactions = TransactionalOperator.create(new R2dbcTransactionManager(client.getConnectionFactory()));
 	}
 
 	/**
@@ -270,15 +278,19 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	}
 
 	@Override
-	public Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at) {
-		return run(this.client.sql(EXPIRE_BY)
-			.bind("id", id)
-			.bind("expiresAt", expiresAt)
+	public Mono<ApiKeyRotation> rotate(UUID previousId, Instant expiresBy, NewApiKey successor, Instant at) {
+		// The previous key's row first: the update locks it, so a revocation waits for the
+		// rotation (or the rotation for the revocation, and then finds nothing to rotate).
+		Mono<ApiKeyRotation> both = this.client.sql(EXPIRE_UNREVOKED_BY)
+			.bind("id", previousId)
+			.bind("expiresAt", expiresBy)
 			.bind("at", at)
 			.fetch()
-			.rowsUpdated())
+			.rowsUpdated()
 			.filter((rows) -> rows > 0)
-			.flatMap((rows) -> findById(id));
+			.flatMap((rows) -> create(successor))
+			.zipWhen((created) -> findById(previousId), ApiKeyRotation::new);
+		return run(this.transactions.transactional(both));
 	}
 
 	@Override

@@ -124,18 +124,76 @@ abstract class R2dbcApiKeyStoreTest {
 		StepVerifier.create(this.store.setDisabled(row.id(), null, at))
 			.assertNext((key) -> assertThat(key.disabledAt()).isNull())
 			.verifyComplete();
-		StepVerifier.create(this.store.expireBy(row.id(), at.plusSeconds(60), at))
-			.assertNext((key) -> assertThat(key.expiresAt()).isEqualTo(at.plusSeconds(60)))
-			.verifyComplete();
-		StepVerifier.create(this.store.expireBy(row.id(), at.plusSeconds(600), at))
-			.assertNext((key) -> assertThat(key.expiresAt()).as("never pushed later").isEqualTo(at.plusSeconds(60)))
-			.verifyComplete();
 		this.store.recordUsage(List.of(new KeyUsage(row.id(), 3, at))).block();
 		this.store.recordUsage(List.of(new KeyUsage(row.id(), 2, at.minusSeconds(10)))).block();
 		StepVerifier.create(this.store.findById(row.id())).assertNext((key) -> {
 			assertThat(key.requestCount()).isEqualTo(5);
 			assertThat(key.lastUsedAt()).isEqualTo(at);
 		}).verifyComplete();
+	}
+
+	private NewApiKey successorOf(UUID previous, String key) {
+		return new NewApiKey(this.generator.generateId(), KeyHash.sha256(key), key.substring(0, 12), this.consumer,
+				"name", List.of("a"), Map.of(), Instant.now().truncatedTo(ChronoUnit.MICROS), null, null, previous);
+	}
+
+	@Test
+	void rotationStoresTheSuccessorAndBringsThePreviousExpiryForward() {
+		NewApiKey previous = newKey(this.generator.generateKey(), null);
+		this.store.create(previous).block();
+		Instant at = Instant.parse("2026-06-01T00:00:00Z");
+		String successorKey = this.generator.generateKey();
+		NewApiKey successor = successorOf(previous.id(), successorKey);
+		StepVerifier.create(this.store.rotate(previous.id(), at.plusSeconds(60), successor, at))
+			.assertNext((rotation) -> {
+				assertThat(rotation.successor().id()).isEqualTo(successor.id());
+				assertThat(rotation.previous().id()).isEqualTo(previous.id());
+				assertThat(rotation.previous().expiresAt()).isEqualTo(at.plusSeconds(60));
+			})
+			.verifyComplete();
+		StepVerifier.create(this.store.findByHash(KeyHash.sha256(successorKey)))
+			.assertNext((key) -> assertThat(key.rotatedFrom()).isEqualTo(previous.id()))
+			.verifyComplete();
+		StepVerifier.create(this.store.rotate(previous.id(), at.plusSeconds(600),
+				successorOf(previous.id(), this.generator.generateKey()), at))
+			.assertNext((rotation) -> assertThat(rotation.previous().expiresAt()).as("never pushed later")
+				.isEqualTo(at.plusSeconds(60)))
+			.verifyComplete();
+	}
+
+	@Test
+	void aRotationThatFailsHalfWayWritesNothing() {
+		NewApiKey previous = newKey(this.generator.generateKey(), null);
+		this.store.create(previous).block();
+		String taken = this.generator.generateKey();
+		this.store.create(newKey(taken, null)).block();
+		// The previous key's expiry is written first; the successor's insert then fails (its hash
+		// is taken). Both are undone: no key cut short without a successor.
+		Instant at = Instant.parse("2026-06-01T00:00:00Z");
+		StepVerifier.create(this.store.rotate(previous.id(), at, successorOf(previous.id(), taken), at))
+			.verifyError(DuplicateKeyHashException.class);
+		StepVerifier.create(this.store.findById(previous.id()))
+			.assertNext((key) -> assertThat(key.expiresAt()).isNull())
+			.verifyComplete();
+	}
+
+	@Test
+	void aRevokedOrUnknownKeyIsNotRotatedAndNoSuccessorIsStored() {
+		NewApiKey revoked = newKey(this.generator.generateKey(), null);
+		this.store.create(revoked).block();
+		Instant at = Instant.parse("2026-06-01T00:00:00Z");
+		this.store.revoke(revoked.id(), at).block();
+		String successorKey = this.generator.generateKey();
+		StepVerifier.create(this.store.rotate(revoked.id(), at.plusSeconds(60), successorOf(revoked.id(), successorKey), at))
+			.verifyComplete();
+		String unknownSuccessor = this.generator.generateKey();
+		StepVerifier.create(this.store.rotate(UUID.randomUUID(), at, successorOf(revoked.id(), unknownSuccessor), at))
+			.verifyComplete();
+		StepVerifier.create(this.store.findByHash(KeyHash.sha256(successorKey))).verifyComplete();
+		StepVerifier.create(this.store.findByHash(KeyHash.sha256(unknownSuccessor))).verifyComplete();
+		StepVerifier.create(this.store.findById(revoked.id()))
+			.assertNext((key) -> assertThat(key.expiresAt()).isNull())
+			.verifyComplete();
 	}
 
 	@Test

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyRotation;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.NewApiKey;
 import org.jspecify.annotations.Nullable;
@@ -93,8 +94,8 @@ public class CountingStoreConfiguration {
 		}
 
 		@Override
-		public Mono<ApiKey> expireBy(UUID id, Instant expiresAt, Instant at) {
-			return this.delegate.expireBy(id, expiresAt, at);
+		public Mono<ApiKeyRotation> rotate(UUID previousId, Instant expiresBy, NewApiKey successor, Instant at) {
+			return this.delegate.rotate(previousId, expiresBy, successor, at);
 		}
 
 		@Override

@@ -1,0 +1,107 @@
+package dev.keyauth.admin;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.R2dbcApiKeyStore;
+import dev.keyauth.store.SchemaMigration;
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.r2dbc.core.DatabaseClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.spy;
+
+/**
+ * Rotation through the admin service on a real (embedded) database: what is written, what the
+ * caches are told, and a revocation that lands while a rotation of the same key is under way.
+ */
+class ApiKeyAdminServiceRotationTest {
+
+	private static final String R2DBC_URL = "r2dbc:h2:mem:///keyauth_rotation_test";
+
+	private final Set<KeyHash> announced = ConcurrentHashMap.newKeySet();
+
+	private final String consumer = "rotation-" + UUID.randomUUID();
+
+	private R2dbcApiKeyStore store;
+
+	private ApiKeyAdminService service;
+
+	@BeforeEach
+	void connect() {
+		ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(R2DBC_URL);
+		SchemaMigration.forR2dbc(options, null).migrate();
+		this.store = spy(new R2dbcApiKeyStore(DatabaseClient.create(ConnectionFactories.get(options)),
+				new JsonMapper(), R2dbcApiKeyStore.Dialect.H2));
+		this.service = new ApiKeyAdminService(this.store, new ApiKeyGenerator(new ApiKeyFormat("sk_live_")),
+				Clock.systemUTC(), (hash) -> Mono.fromRunnable(() -> this.announced.add(hash)), Duration.ofSeconds(5));
+	}
+
+	private ApiKey create() {
+		return this.service.create(new CreateApiKeyRequest(this.consumer, "n", List.of("s"), null, Map.of(), null))
+			.block()
+			.apiKey();
+	}
+
+	@Test
+	void rotationIssuesAWorkingSuccessorAndCutsThePreviousKeyShort() {
+		ApiKey previous = create();
+		this.announced.clear();
+		Instant before = Instant.now();
+		ApiKeyAdminService.Rotation rotation = this.service.rotate(previous.id(), Duration.ofHours(1), null).block();
+		KeyHash successorHash = KeyHash.sha256(rotation.issued().key());
+		StepVerifier.create(this.store.findByHash(successorHash))
+			.assertNext((key) -> assertThat(key.rotatedFrom()).isEqualTo(previous.id()))
+			.verifyComplete();
+		assertThat(rotation.previous().expiresAt()).isBetween(before.plus(Duration.ofHours(1)).minusSeconds(1),
+				Instant.now().plus(Duration.ofHours(1)));
+		// Both keys leave every cache: the successor's "unknown" and the previous key's old expiry.
+		assertThat(this.announced).containsExactlyInAnyOrder(successorHash, this.store.findHashById(previous.id()).block());
+	}
+
+	@Test
+	void aKeyRevokedWhileItIsBeingRotatedStaysRevokedAndGetsNoSuccessor() {
+		ApiKey previous = create();
+		// The revocation lands after the service has read the key as active, just before the
+		// rotation is written.
+		doAnswer((invocation) -> {
+			Mono<?> rotation = (Mono<?>) invocation.callRealMethod();
+			return this.store.revoke(previous.id(), Instant.now()).then(rotation);
+		}).when(this.store)
+			.rotate(eq(previous.id()), any(), any(), any());
+		StepVerifier.create(this.service.rotate(previous.id(), Duration.ofHours(1), null))
+			.verifyErrorSatisfies((ex) -> {
+				assertThat(ex).isInstanceOf(AdminRequestException.class);
+				assertThat(((AdminRequestException) ex).status()).isEqualTo(HttpStatus.CONFLICT);
+				assertThat(ex.getMessage()).contains("revoked");
+			});
+		assertThat(this.service.list(this.consumer, 0, 10).collectList().block()).singleElement()
+			.satisfies((key) -> {
+				assertThat(key.id()).isEqualTo(previous.id());
+				assertThat(key.revokedAt()).isNotNull();
+				assertThat(key.expiresAt()).isNull();
+			});
+	}
+
+}
