@@ -9,6 +9,7 @@ import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.support.Timeouts;
 import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SynchronousSink;
@@ -57,7 +58,9 @@ public class LookupApiKeyAuthenticator implements ApiKeyAuthenticator {
 			// and answer with a value the caller can read synchronously too.
 			return decide(found, answered);
 		}
-		return found.timeout(this.timeout)
+		// Timeouts.within: a lookup of the user's own may call a client library that throws when
+		// cancelled, and with Reactor's own timeout the request would then never be answered.
+		return Timeouts.within(found, this.timeout)
 			.onErrorMap((ex) -> !(ex instanceof KeyAuthenticationException), KeyAuthUnavailableException::new)
 			.switchIfEmpty(INVALID)
 			.handle(this::requireActive);

@@ -15,6 +15,7 @@ import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.test.StuckCall;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -128,6 +129,19 @@ class LookupApiKeyAuthenticatorTest {
 		StepVerifier.create(hanging.authenticate(this.generator.generateKey()))
 			.expectError(KeyAuthUnavailableException.class)
 			.verify(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void aLookupThatThrowsWhenCancelledStillTimesOut() {
+		// A lookup of the user's own that calls a client library directly, as Lettuce behaves
+		// when its commands are observed: the request still gets its 503, not a hang.
+		StuckCall stuck = new StuckCall();
+		LookupApiKeyAuthenticator hanging = new LookupApiKeyAuthenticator(this.format, (hash) -> stuck.mono(),
+				Clock.systemUTC(), Duration.ofMillis(50));
+		StepVerifier.create(hanging.authenticate(this.generator.generateKey()))
+			.expectError(KeyAuthUnavailableException.class)
+			.verify(Duration.ofSeconds(5));
+		assertThat(stuck.cancels()).isEqualTo(1);
 	}
 
 }
