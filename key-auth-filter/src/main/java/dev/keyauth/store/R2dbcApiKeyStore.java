@@ -245,7 +245,8 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 		spec = bindRateLimit(spec, key.rateLimit());
 		spec = bindNullable(spec, "rotatedFrom", key.rotatedFrom(), UUID.class);
 		spec = bindScopes(spec, key.scopes());
-		// Auto-commit: the statement has committed when the update count arrives.
+		// Auto-commit (outside a rotation's transaction): the statement has committed when the
+		// update count arrives.
 		return run(spec.fetch()
 			.rowsUpdated()
 			.onErrorMap(DataIntegrityViolationException.class, DuplicateKeyHashException::new)

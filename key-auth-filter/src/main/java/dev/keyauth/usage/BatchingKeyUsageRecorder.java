@@ -167,7 +167,8 @@ public class BatchingKeyUsageRecorder implements KeyUsageRecorder, SmartLifecycl
 		if (running != null) {
 			// Let a flush already under way finish rather than cancel it: its counts have left
 			// the counters, and a cancelled write would lose them. Each of its writes ends within
-			// the timeout, kept for the final flush below if it failed.
+			// the timeout (a failed one is kept for the final flush below); a flush of several
+			// chunks is waited for up to one timeout and a second, then left to go on.
 			running.stop.tryEmitValue(true);
 			try {
 				running.done.get(this.timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
