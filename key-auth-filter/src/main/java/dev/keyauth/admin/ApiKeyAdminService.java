@@ -61,13 +61,8 @@ public class ApiKeyAdminService {
 
 	/** Generates, hashes and stores a key; completes once the row is committed. */
 	public Mono<IssuedApiKey> create(CreateApiKeyRequest request) {
-		return issue(request.consumerId(), request.name(), request, null);
-	}
-
-	private Mono<IssuedApiKey> issue(String consumerId, @Nullable String name, CreateApiKeyRequest settings,
-			@Nullable UUID rotatedFrom) {
 		return Mono.defer(() -> {
-			Minted minted = mint(consumerId, name, settings, rotatedFrom);
+			Minted minted = mint(request, null);
 			// A "not found" for this hash may be cached somewhere (someone presented the key before
 			// it existed): drop it everywhere before handing the key out.
 			return Timeouts.within(this.store.create(minted.row()), this.timeout)
@@ -76,12 +71,11 @@ public class ApiKeyAdminService {
 		});
 	}
 
-	private Minted mint(String consumerId, @Nullable String name, CreateApiKeyRequest settings,
-			@Nullable UUID rotatedFrom) {
+	private Minted mint(CreateApiKeyRequest settings, @Nullable UUID rotatedFrom) {
 		String key = this.generator.generateKey();
 		NewApiKey row = new NewApiKey(this.generator.generateId(), KeyHash.sha256(key),
-				this.generator.format().visibleStart(key), consumerId, name, settings.scopes(), settings.metadata(),
-				now(), settings.expiresAt(), settings.rateLimit(), rotatedFrom);
+				this.generator.format().visibleStart(key), settings.consumerId(), settings.name(), settings.scopes(),
+				settings.metadata(), now(), settings.expiresAt(), settings.rateLimit(), rotatedFrom);
 		return new Minted(key, row);
 	}
 
@@ -131,7 +125,7 @@ public class ApiKeyAdminService {
 			}
 			CreateApiKeyRequest settings = new CreateApiKeyRequest(old.consumerId(), old.name(), old.scopes(),
 					expiresAt, old.metadata(), old.rateLimit());
-			Minted minted = mint(old.consumerId(), old.name(), settings, old.id());
+			Minted minted = mint(settings, old.id());
 			Instant now = now();
 			// One transaction: a rotation that failed half-way would leave either a successor
 			// nobody was shown or a previous key cut short without one.
