@@ -191,4 +191,37 @@ class BatchingKeyUsageRecorderTest {
 		assertThat(recorder.isRunning()).isFalse();
 	}
 
+	@Test
+	void anUnexpectedErrorInOneFlushDoesNotEndTheLaterOnes() throws Exception {
+		// A store that throws instead of answering with an error: a bug, not an outage. The next
+		// periodic flush must still run.
+		AtomicInteger calls = new AtomicInteger();
+		CountDownLatch written = new CountDownLatch(1);
+		ApiKeyStore brokenOnce = mock(ApiKeyStore.class);
+		when(brokenOnce.recordUsage(any())).thenAnswer((invocation) -> {
+			if (calls.incrementAndGet() == 1) {
+				throw new IllegalStateException("bug");
+			}
+			this.writes.add(List.copyOf(invocation.getArgument(0)));
+			written.countDown();
+			return Mono.empty();
+		});
+		BatchingKeyUsageRecorder recorder = new BatchingKeyUsageRecorder(brokenOnce, Duration.ofMillis(20),
+				Duration.ofSeconds(1), this.clock);
+		recorder.record(UUID.randomUUID());
+		recorder.start();
+		try {
+			while (calls.get() == 0) {
+				Thread.sleep(5);
+			}
+			UUID later = UUID.randomUUID();
+			recorder.record(later);
+			assertThat(written.await(5, TimeUnit.SECONDS)).isTrue();
+			assertThat(this.writes.get(0)).extracting(KeyUsage::id).containsExactly(later);
+		}
+		finally {
+			recorder.stop();
+		}
+	}
+
 }
