@@ -2,6 +2,7 @@ package dev.keyauth.admin;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 import org.springframework.http.HttpHeaders;
@@ -32,6 +33,11 @@ final class AdminResponses {
 	}
 
 	static Mono<ServerResponse> error(AdminRequestException ex) {
+		return error(ex, null);
+	}
+
+	/** The refusal, with the {@code Allow} header a 405 must carry. */
+	static Mono<ServerResponse> error(AdminRequestException ex, @Nullable String allow) {
 		ServerResponse.BodyBuilder response = ServerResponse.status(ex.status())
 			.contentType(MediaType.APPLICATION_JSON)
 			.header(HttpHeaders.CACHE_CONTROL, "no-store");
@@ -41,6 +47,9 @@ final class AdminResponses {
 		}
 		if (ex.status() == HttpStatus.UNAUTHORIZED) {
 			response.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"keyauth-admin\"");
+		}
+		if (allow != null) {
+			response.header(HttpHeaders.ALLOW, allow);
 		}
 		return response.bodyValue(ApiKeyView.error(ex.error(), ex.getMessage()));
 	}

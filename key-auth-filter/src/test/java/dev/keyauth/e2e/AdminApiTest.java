@@ -188,6 +188,55 @@ class AdminApiTest {
 	}
 
 	@Test
+	void aConsumerFilterNoKeyCouldHaveIsA400NotAQuery() {
+		// PostgreSQL refuses a NUL in text: before the filter was checked, that was a 503.
+		for (String consumerId : List.of("a\u0000b", "x".repeat(129), "caf\u00e9")) {
+			this.admin.client().get().uri((uri) -> uri.queryParam("consumerId", "{c}").build(consumerId)).exchange()
+				.expectStatus().isBadRequest()
+				.expectBody(JSON).value((body) -> assertThat((String) body.get("message")).startsWith("consumerId must"));
+			this.admin.client().delete().uri((uri) -> uri.queryParam("consumerId", "{c}").build(consumerId)).exchange()
+				.expectStatus().isBadRequest();
+		}
+		this.admin.create(this.consumer, List.of());
+		// A parameter without a value filters nothing, like an empty one; revoking needs a consumer.
+		this.admin.client().get().uri("?consumerId").exchange().expectStatus().isOk();
+		this.admin.client().delete().uri("?consumerId").exchange().expectStatus().isBadRequest()
+			.expectBody(JSON).value((body) -> assertThat((String) body.get("message")).contains("consumerId is required"));
+		assertThat(keysOf(this.consumer)).hasSize(1);
+	}
+
+	@Test
+	void callsTheApiDoesNotServeAreJsonErrorsBehindTheToken() {
+		String id = (String) this.admin.create(this.consumer, List.of()).get("id");
+		this.admin.client().put().contentType(MediaType.APPLICATION_JSON).bodyValue("{}").exchange()
+			.expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
+			.expectHeader().valueEquals("Allow", "GET, HEAD, POST, DELETE, OPTIONS")
+			.expectBody(JSON).value((body) -> assertThat(body).containsEntry("error", "method_not_allowed"));
+		this.admin.client().post().uri("/{id}", id).exchange().expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
+			.expectHeader().valueEquals("Allow", "GET, HEAD, PATCH, DELETE, OPTIONS");
+		this.admin.client().get().uri("/{id}/rotate", id).exchange().expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
+			.expectHeader().valueEquals("Allow", "POST, OPTIONS");
+		this.admin.client().options().uri("/{id}/disable", id).exchange().expectStatus().isNoContent()
+			.expectHeader().valueEquals("Allow", "POST, OPTIONS");
+		for (String path : List.of("/" + id + "/frobnicate", "/" + id + "/rotate/x", "/")) {
+			this.admin.client().post().uri(path).exchange().expectStatus().isNotFound()
+				.expectHeader().contentType(MediaType.APPLICATION_JSON)
+				.expectBody(JSON).value((body) -> assertThat(body).containsEntry("error", "not_found"));
+		}
+		// HEAD is served wherever GET is, without a body.
+		this.admin.client().head().uri("/{id}", id).exchange().expectStatus().isOk().expectBody().isEmpty();
+		this.admin.client().head().exchange().expectStatus().isOk();
+		// None of this is answered, not even with a 404 or 405, without the token.
+		for (WebTestClient.RequestHeadersSpec<?> call : List.of(this.anonymous.put(), this.anonymous.post().uri("/{id}", id),
+				this.anonymous.get().uri("/{id}/frobnicate", id), this.anonymous.head().uri("/{id}", id))) {
+			call.exchange().expectStatus().isUnauthorized();
+		}
+		// A refused call changed nothing.
+		this.admin.client().get().uri("/{id}", id).exchange().expectBody(JSON)
+			.value((body) -> assertThat(body).containsEntry("status", "active"));
+	}
+
+	@Test
 	void everyCallNeedsTheAdminToken() {
 		String id = (String) this.admin.create(this.consumer, List.of()).get("id");
 		List<WebTestClient.RequestHeadersSpec<?>> calls = List.of(this.anonymous.get(), this.anonymous.get().uri("/{id}", id),
