@@ -4,9 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
@@ -24,7 +23,9 @@ public final class EchoUpstream implements AutoCloseable {
 
 	private final DisposableServer server;
 
-	private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+	// Lock-free: the server's event loops add to it, and a blocking queue's lock, when contended,
+	// parks the loop (BlockHound then fails the upstream's request, and the gateway answers 500).
+	private final Queue<Received> received = new ConcurrentLinkedQueue<>();
 
 	private static final JsonMapper JSON = new JsonMapper();
 
@@ -57,17 +58,21 @@ public final class EchoUpstream implements AutoCloseable {
 
 	/** The next request that reached this upstream, waiting up to 5 s for it. */
 	public Received take() {
-		try {
-			Received r = this.received.poll(5, TimeUnit.SECONDS);
-			if (r == null) {
+		long deadline = System.nanoTime() + 5_000_000_000L;
+		Received r;
+		while ((r = this.received.poll()) == null) {
+			if (System.nanoTime() > deadline) {
 				throw new AssertionError("no request reached the upstream");
 			}
-			return r;
+			try {
+				Thread.sleep(5);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new AssertionError(ex);
+			}
 		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new AssertionError(ex);
-		}
+		return r;
 	}
 
 	/** Whether any request reached this upstream since the last {@link #clear()}. */
