@@ -10,8 +10,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
+import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.RateLimit;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
@@ -23,22 +23,12 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class AdminJson {
 
-	static final int MAX_CONSUMER_ID_LENGTH = 128;
-
 	static final int MAX_NAME_LENGTH = 200;
 
 	static final int MAX_METADATA_BYTES = 8 * 1024;
 
 	/** The longest a key may live, whether given as expiresAt, ttl or a rotation's grace period. */
 	static final Duration MAX_LIFETIME = Duration.ofDays(36_500);
-
-	static final int MAX_REQUESTS_PER_SECOND = 100_000;
-
-	/** Scopes travel comma-separated in a header: no commas, spaces or quotes inside one. */
-	static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/*-]{0,63}");
-
-	/** Printable ASCII: the consumer id is forwarded as a header value. */
-	static final Pattern CONSUMER_ID = Pattern.compile("[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?");
 
 	private AdminJson() {
 	}
@@ -75,10 +65,10 @@ final class AdminJson {
 		if (value.isEmpty()) {
 			throw AdminRequestException.invalid("consumerId must not be blank");
 		}
-		if (value.length() > MAX_CONSUMER_ID_LENGTH) {
-			throw AdminRequestException.invalid("consumerId must be at most " + MAX_CONSUMER_ID_LENGTH + " characters");
+		if (value.length() > ApiKey.MAX_CONSUMER_ID_LENGTH) {
+			throw AdminRequestException.invalid("consumerId must be at most " + ApiKey.MAX_CONSUMER_ID_LENGTH + " characters");
 		}
-		if (!CONSUMER_ID.matcher(value).matches()) {
+		if (!ApiKey.CONSUMER_ID.matcher(value).matches()) {
 			throw AdminRequestException.invalid("consumerId must be printable ASCII (it is forwarded in a header)");
 		}
 		return value;
@@ -120,7 +110,7 @@ final class AdminJson {
 				throw AdminRequestException.invalid("scopes must be an array of strings");
 			}
 			String value = scope.stringValue();
-			if (!SCOPE.matcher(value).matches()) {
+			if (!ApiKey.SCOPE.matcher(value).matches()) {
 				throw AdminRequestException.invalid("scope '" + abbreviate(value) + "' is not valid: 1 to 64 "
 						+ "characters of A-Z a-z 0-9 . _ : / * -, starting with a letter or digit");
 			}
@@ -198,9 +188,9 @@ final class AdminJson {
 				.invalid("rateLimit must be an object like {\"requestsPerSecond\": 10, \"burst\": 20}");
 		}
 		requireObject(node, Set.of("requestsPerSecond", "burst"));
-		int rps = positiveInt("rateLimit.requestsPerSecond", node.get("requestsPerSecond"), MAX_REQUESTS_PER_SECOND);
+		int rps = positiveInt("rateLimit.requestsPerSecond", node.get("requestsPerSecond"), RateLimit.MAX_REQUESTS_PER_SECOND);
 		JsonNode burstNode = node.get("burst");
-		int burst = isAbsent(burstNode) ? rps : positiveInt("rateLimit.burst", burstNode, 10 * MAX_REQUESTS_PER_SECOND);
+		int burst = isAbsent(burstNode) ? rps : positiveInt("rateLimit.burst", burstNode, RateLimit.MAX_BURST);
 		if (burst < rps) {
 			throw AdminRequestException.invalid("rateLimit.burst must be at least rateLimit.requestsPerSecond");
 		}

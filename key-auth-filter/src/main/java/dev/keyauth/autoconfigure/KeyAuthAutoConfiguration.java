@@ -13,6 +13,7 @@ import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.JsonKeyAuthFailureHandler;
 import dev.keyauth.filter.KeyAuthFailureHandler;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.filter.RoutePolicyCheck;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.usage.BatchingKeyUsageRecorder;
 import dev.keyauth.usage.KeyUsageRecorder;
@@ -156,6 +157,12 @@ public final class KeyAuthAutoConfiguration {
 	@ConditionalOnMissingBean
 	RouteKeyAuthPolicies routeKeyAuthPolicies() {
 		return new RouteKeyAuthPolicies();
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	RoutePolicyCheck keyAuthRoutePolicyCheck(RouteKeyAuthPolicies policies) {
+		return new RoutePolicyCheck(policies);
 	}
 
 	@Bean

@@ -10,6 +10,7 @@ import dev.keyauth.authentication.InsufficientScopeException;
 import dev.keyauth.authentication.KeyAuthUnavailableException;
 import dev.keyauth.authentication.KeyAuthenticationException;
 import dev.keyauth.authentication.MissingApiKeyException;
+import dev.keyauth.authentication.RouteMisconfiguredException;
 import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.metrics.KeyAuthMetrics.Outcome;
 import dev.keyauth.store.ApiKey;
@@ -103,6 +104,10 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 		}
 		exchange.getAttributes().put(KEY_AUTH_POLICY_ATTR, policy);
 		long start = System.nanoTime();
+		if (policy.misconfiguration() != null) {
+			// Fail closed: settings the gateway could not read must not become a weaker policy.
+			return refuse(exchange, RouteMisconfiguredException.INSTANCE, start);
+		}
 		Mono<ApiKeyCredential> credential = this.credentialConverter.convert(exchange);
 		Mono<ServerWebExchange> forwarded;
 		ApiKeyCredential ready = ReadyValues.now(credential);
@@ -128,14 +133,15 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 					authenticated.getAttributes().containsKey(AUTHENTICATED_API_KEY_ATTR) ? Outcome.VALID
 							: Outcome.ANONYMOUS,
 					System.nanoTime() - start))
-			.onErrorResume(KeyAuthenticationException.class, (failure) -> {
-				this.metrics.authentication(outcomeOf(failure), System.nanoTime() - start);
-				logRefusal(exchange, failure);
-				return Refusals
-					.afterRequestRead(exchange, () -> this.failureHandler.onAuthenticationFailure(exchange, failure))
-					.then(Mono.empty());
-			})
+			.onErrorResume(KeyAuthenticationException.class,
+					(failure) -> refuse(exchange, failure, start).then(Mono.empty()))
 			.flatMap(chain::filter);
+	}
+
+	private Mono<Void> refuse(ServerWebExchange exchange, KeyAuthenticationException failure, long start) {
+		this.metrics.authentication(outcomeOf(failure), System.nanoTime() - start);
+		logRefusal(exchange, failure);
+		return Refusals.afterRequestRead(exchange, () -> this.failureHandler.onAuthenticationFailure(exchange, failure));
 	}
 
 	/** The exchange to forward once the key's answer arrives and passes the route's scopes. */
@@ -170,6 +176,9 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 		}
 		if (failure instanceof InsufficientScopeException) {
 			return Outcome.FORBIDDEN;
+		}
+		if (failure instanceof RouteMisconfiguredException) {
+			return Outcome.MISCONFIGURED;
 		}
 		return (failure instanceof KeyAuthUnavailableException) ? Outcome.UNAVAILABLE : Outcome.INVALID;
 	}

@@ -11,8 +11,10 @@ import dev.keyauth.authentication.InvalidApiKeyException;
 import dev.keyauth.authentication.KeyAuthUnavailableException;
 import dev.keyauth.authentication.KeyAuthenticationException;
 import dev.keyauth.authentication.MissingApiKeyException;
+import dev.keyauth.authentication.RouteMisconfiguredException;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,7 +32,9 @@ import org.springframework.web.server.ServerWebExchange;
  * One body, byte for byte, whether the key was malformed, unknown, revoked or expired;</li>
  * <li>valid key lacking a scope the route requires: 403 {@code insufficient_scope} naming the
  * required scopes, challenge with {@code error="insufficient_scope"};</li>
- * <li>store unavailable: 503 {@code auth_unavailable} with {@code Retry-After}.</li>
+ * <li>store unavailable: 503 {@code auth_unavailable} with {@code Retry-After};</li>
+ * <li>a route whose key-auth settings are invalid: 500 {@code route_misconfigured}. The fault is
+ * the gateway's, not the caller's, and the log names it; the body does not.</li>
  * </ul>
  * Every body and header value is rendered once, here; a refusal writes prebuilt bytes.
  */
@@ -46,6 +50,8 @@ public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
 	private final Refusal invalid;
 
 	private final Refusal unavailable;
+
+	private final Refusal misconfigured;
 
 	private final String challenge;
 
@@ -67,6 +73,8 @@ public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
 		this.unavailable = new Refusal(HttpStatus.SERVICE_UNAVAILABLE, HttpHeaders.RETRY_AFTER,
 				Long.toString(Math.max(1, retryAfter.toSeconds())), body(json, "auth_unavailable",
 						"API key authentication is temporarily unavailable. Retry later."));
+		this.misconfigured = new Refusal(HttpStatus.INTERNAL_SERVER_ERROR, null, null, body(json,
+				"route_misconfigured", "This route's API key settings are invalid; the gateway's operator must fix them."));
 	}
 
 	private static byte[] body(JsonMapper json, String error, String message) {
@@ -91,6 +99,9 @@ public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
 		if (failure instanceof InsufficientScopeException scope) {
 			return this.insufficientScope.computeIfAbsent(scope.required(), this::insufficientScope);
 		}
+		if (failure instanceof RouteMisconfiguredException) {
+			return this.misconfigured;
+		}
 		logUnavailable((KeyAuthUnavailableException) failure);
 		return this.unavailable;
 	}
@@ -114,12 +125,14 @@ public class JsonKeyAuthFailureHandler implements KeyAuthFailureHandler {
 		}
 	}
 
-	private record Refusal(HttpStatus status, String headerName, String headerValue, byte[] body) {
+	private record Refusal(HttpStatus status, @Nullable String headerName, @Nullable String headerValue, byte[] body) {
 
 		Mono<Void> writeTo(ServerHttpResponse response) {
 			response.setStatusCode(this.status);
 			HttpHeaders headers = response.getHeaders();
-			headers.set(this.headerName, this.headerValue);
+			if (this.headerName != null) {
+				headers.set(this.headerName, this.headerValue);
+			}
 			headers.setContentType(MediaType.APPLICATION_JSON);
 			headers.setContentLength(this.body.length);
 			headers.setCacheControl("no-store");

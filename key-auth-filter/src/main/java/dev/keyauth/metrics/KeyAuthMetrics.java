@@ -13,7 +13,7 @@ public interface KeyAuthMetrics {
 	/** How a request left the authentication filter, and how long the filter itself took. */
 	enum Outcome {
 
-		VALID, ANONYMOUS, MISSING, INVALID, FORBIDDEN, RATE_LIMITED, UNAVAILABLE;
+		VALID, ANONYMOUS, MISSING, INVALID, FORBIDDEN, RATE_LIMITED, UNAVAILABLE, MISCONFIGURED;
 
 		public String tag() {
 			return name().toLowerCase(java.util.Locale.ROOT);

@@ -12,7 +12,7 @@ import io.micrometer.core.instrument.Timer;
  * The plugin's meters:
  * <ul>
  * <li>{@code keyauth.authentications} (counter, tag {@code outcome}: valid, anonymous, missing,
- * invalid, forbidden, rate_limited, unavailable);</li>
+ * invalid, forbidden, rate_limited, unavailable, misconfigured);</li>
  * <li>{@code keyauth.filter} (timer): time spent in the authentication filter itself, not
  * downstream;</li>
  * <li>{@code keyauth.cache.requests} (counter, tags {@code tier}: local, redis; {@code result}:

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 
@@ -30,6 +31,17 @@ public record ApiKey(UUID id, String keyStart, String consumerId, @Nullable Stri
 		Map<String, Object> metadata, Instant createdAt, @Nullable Instant expiresAt, @Nullable Instant revokedAt,
 		@Nullable Instant lastUsedAt, @Nullable Instant disabledAt, @Nullable RateLimit rateLimit,
 		@Nullable UUID rotatedFrom, long requestCount) {
+
+	/**
+	 * What a scope may be, on a key and in a route's required scopes alike: scopes travel
+	 * comma-separated in a header, so no commas, spaces or quotes inside one.
+	 */
+	public static final Pattern SCOPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/*-]{0,63}");
+
+	/** What a consumer id may be: printable ASCII, as it is forwarded as a header value. */
+	public static final Pattern CONSUMER_ID = Pattern.compile("[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?");
+
+	public static final int MAX_CONSUMER_ID_LENGTH = 128;
 
 	public ApiKey {
 		scopes = List.copyOf(scopes);

@@ -16,6 +16,8 @@ import dev.keyauth.authentication.InvalidApiKeyException;
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
 import dev.keyauth.filter.ApiKeyCredentialConverter;
 import dev.keyauth.filter.IdentityHeaders;
+import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.filter.RoutePolicyCheck;
 import dev.keyauth.filter.KeyAuthFailureHandler;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
@@ -93,7 +95,7 @@ class KeyAuthAutoConfigurationTest {
 	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
 			ApiKeyStore.class, ApiKeyLookup.class, ApiKeyChangeListener.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
 			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
-			ApiKeyAdminHandler.class);
+			ApiKeyAdminHandler.class, RouteKeyAuthPolicies.class, RoutePolicyCheck.class);
 
 	@Test
 	void createsEveryPieceByDefault() {

@@ -53,6 +53,8 @@ class LifecycleAndPolicyTest {
 		route(registry, 2, "anon", Map.of("anonymous-consumer", "guest"));
 		route(registry, 3, "query", Map.of("query-param", "api_key"));
 		route(registry, 4, "limited", Map.of("rate-limit.requests-per-second", "2", "rate-limit.burst", "2"));
+		// "scope" for "scopes": read leniently, this route would let any key through.
+		route(registry, 5, "misspelt", Map.of("scope", "orders:admin"));
 	}
 
 	private static void route(DynamicPropertyRegistry registry, int index, String id, Map<String, String> keyauth) {
@@ -228,6 +230,23 @@ class LifecycleAndPolicyTest {
 			.get("key");
 		assertThat(status("/scoped/x", writer)).isEqualTo(200);
 		assertThat(upstream.hasReceived()).isTrue();
+	}
+
+	@Test
+	void aRouteWhoseSettingsCannotBeReadRefusesEveryRequestAndTheOthersCarryOn() {
+		String key = (String) this.admin.create(this.consumer, List.of("orders:read")).get("key");
+		for (String presented : List.of(key, "sk_live_invalid", "")) {
+			this.proxy.get().uri("/misspelt/x").header("X-API-Key", presented).exchange()
+				.expectStatus().isEqualTo(500)
+				.expectHeader().contentType(MediaType.APPLICATION_JSON)
+				.expectBody(JSON).value((body) -> {
+					assertThat(body).containsEntry("error", "route_misconfigured");
+					// The configuration stays in the gateway's log, not in what callers see.
+					assertThat((String) body.get("message")).doesNotContain("scope");
+				});
+		}
+		assertThat(upstream.hasReceived()).isFalse();
+		assertThat(status("/echo/x", key)).isEqualTo(200);
 	}
 
 	@Test

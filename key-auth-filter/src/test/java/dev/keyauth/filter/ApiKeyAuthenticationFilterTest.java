@@ -21,6 +21,7 @@ import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.web.server.ServerWebExchange;
@@ -192,10 +193,28 @@ class ApiKeyAuthenticationFilterTest {
 	void routeMetadataOnlyDisablesOnAnExplicitFalse() {
 		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("enabled", "false")))).enabled()).isFalse();
 		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth.enabled", false))).enabled()).isFalse();
-		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("enabled", "no")))).enabled()).isTrue();
-		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", "false"))).enabled()).isTrue();
-		assertThat(RouteKeyAuthPolicy.of(route(Map.of())).enabled()).isTrue();
-		assertThat(RouteKeyAuthPolicy.of(null).enabled()).isTrue();
+		// Anything else is not a weaker policy but a misconfigured one, which refuses every request.
+		for (Object unclear : List.of(Map.of("enabled", "no"), "false")) {
+			RouteKeyAuthPolicy policy = RouteKeyAuthPolicy.of(route(Map.of("keyauth", unclear)));
+			assertThat(policy.enabled()).isTrue();
+			assertThat(policy.misconfiguration()).startsWith("route 'r': ");
+		}
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of()))).isEqualTo(RouteKeyAuthPolicy.REQUIRED);
+		assertThat(RouteKeyAuthPolicy.of(null)).isEqualTo(RouteKeyAuthPolicy.REQUIRED);
+	}
+
+	@Test
+	void aMisconfiguredRouteRefusesEveryRequestWithoutLookingAtTheKey() {
+		this.authenticator = (key) -> Mono.error(new AssertionError("a misconfigured route must not authenticate"));
+		for (MockServerHttpRequest.BaseBuilder<?> request : List.of(MockServerHttpRequest.get("/").header("X-API-Key", GOOD),
+				MockServerHttpRequest.get("/"))) {
+			MockServerWebExchange exchange = run(request, route(Map.of("keyauth", Map.of("scope", "orders:admin"))));
+			assertThat(this.forwarded.get()).isNull();
+			assertThat(exchange.getResponse().getStatusCode()).isEqualTo(HttpStatus.INTERNAL_SERVER_ERROR);
+			assertThat(exchange.getResponse().getHeaders().getContentType()).isEqualTo(MediaType.APPLICATION_JSON);
+			assertThat(exchange.getResponse().getBodyAsString().block())
+				.startsWith("{\"error\":\"route_misconfigured\"");
+		}
 	}
 
 	@Test

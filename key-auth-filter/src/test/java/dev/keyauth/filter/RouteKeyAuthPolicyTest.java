@@ -3,14 +3,25 @@ package dev.keyauth.filter;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import dev.keyauth.store.RateLimit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import reactor.core.publisher.Flux;
 
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.cloud.gateway.event.RefreshRoutesResultEvent;
 import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.route.RouteLocator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(OutputCaptureExtension.class)
 class RouteKeyAuthPolicyTest {
 
 	private static Route route(Map<String, Object> metadata) {
@@ -38,9 +49,60 @@ class RouteKeyAuthPolicyTest {
 	}
 
 	@Test
-	void anInvalidRateLimitIsIgnoredNotFatal() {
-		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("rate-limit", Map.of("requests-per-second", "x")))))
-			.rateLimit()).isNull();
+	void flatMetadataIsReadLikeNestedMetadata() {
+		RouteKeyAuthPolicy policy = RouteKeyAuthPolicy.of(route(Map.of("keyauth.scopes", "a,b", "keyauth.query-param",
+				"k", "keyauth.rate-limit.requests-per-second", 5, "keyauth.rate-limit.burst", 8, "other", "x")));
+		assertThat(policy).isEqualTo(new RouteKeyAuthPolicy(true, List.of("a", "b"), null, "k", new RateLimit(5, 8)));
+		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("enabled", " FALSE ")))))
+			.isEqualTo(RouteKeyAuthPolicy.DISABLED);
+	}
+
+	@ParameterizedTest
+	@MethodSource("unreadableSettings")
+	void settingsThatCannotBeReadMakeTheRouteMisconfiguredNeverLaxer(Object keyauth, String problem) {
+		RouteKeyAuthPolicy policy = RouteKeyAuthPolicy.of(route(Map.of("keyauth", keyauth)));
+		assertThat(policy.enabled()).isTrue();
+		assertThat(policy.misconfiguration()).startsWith("route 'r': ").contains(problem);
+	}
+
+	static Stream<Arguments> unreadableSettings() {
+		return Stream.of(Arguments.of(Map.of("scope", "orders:admin"), "unknown setting 'keyauth.scope'"),
+				Arguments.of(Map.of("scopes", Map.of("read", true)), "not a map with the key 'read'"),
+				Arguments.of(Map.of("scopes", List.of("orders read", "a\"b")), "'a\"b', which no key can carry"),
+				Arguments.of(Map.of("scopes", List.of(List.of("a"))), "not a list of lists"),
+				Arguments.of(Map.of("enabled", "no"), "must be true or false"),
+				Arguments.of(Map.of("enabled", 0), "must be true or false"),
+				Arguments.of("false", "must hold settings"),
+				Arguments.of(Map.of("anonymous-consumer", "g\u00e4st"), "printable ASCII"),
+				Arguments.of(Map.of("anonymous-consumer", List.of("a", "b")), "must be a single value"),
+				Arguments.of(Map.of("query-param", "a&b"), "query parameter name"),
+				Arguments.of(Map.of("rate-limit", 5), "must hold requests-per-second"),
+				Arguments.of(Map.of("rate-limit", Map.of("burst", 5)), "needs requests-per-second"),
+				Arguments.of(Map.of("rate-limit", Map.of("requests-per-second", "x")), "integer from 1 to 100000"),
+				Arguments.of(Map.of("rate-limit", Map.of("requests-per-second", 0)), "integer from 1 to 100000"),
+				Arguments.of(Map.of("rate-limit", Map.of("requests-per-second", 5, "burst", 2)), "burst must be at least"),
+				Arguments.of(Map.of("rate-limit", Map.of("requests-per-second", 5, "brust", 9)),
+						"unknown setting 'keyauth.rate-limit.brust'"));
+	}
+
+	@Test
+	void theGatewaysRouteRefreshHasEveryRoutesSettingsReadAndReportedAtOnce(CapturedOutput output) {
+		RouteKeyAuthPolicies policies = new RouteKeyAuthPolicies();
+		Route good = route(Map.of("keyauth", Map.of("scopes", "a")));
+		Route misspelt = Route.async().id("misspelt").uri("http://downstream").predicate((e) -> true)
+			.metadata(Map.of("keyauth", Map.of("scope", "a"))).build();
+		RouteLocator locator = () -> Flux.just(good, misspelt);
+		new RoutePolicyCheck(policies).onApplicationEvent(new RefreshRoutesResultEvent(locator));
+		assertThat(output).contains("Invalid key-auth settings in the metadata of route 'misspelt': unknown setting "
+				+ "'keyauth.scope'");
+		// Read once: the filter's later lookups find what the check read, and log nothing more.
+		int logged = output.getAll().split("route 'misspelt'", -1).length;
+		assertThat(policies.forRoute(misspelt).misconfiguration()).isNotNull();
+		assertThat(policies.forRoute(good).requiredScopes()).containsExactly("a");
+		assertThat(output.getAll().split("route 'misspelt'", -1)).hasSize(logged);
+		// A failed refresh has no new routes to read.
+		RouteLocator failing = () -> Flux.error(new AssertionError("a failed refresh must not be read"));
+		new RoutePolicyCheck(policies).onApplicationEvent(new RefreshRoutesResultEvent(failing, new IllegalStateException()));
 	}
 
 	@Test
