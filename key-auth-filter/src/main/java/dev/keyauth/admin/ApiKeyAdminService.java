@@ -149,9 +149,13 @@ public class ApiKeyAdminService {
 
 	/** Revokes every key of a consumer; completes with how many were revoked. */
 	Mono<Long> revokeAll(String consumerId) {
-		return Timeouts.within(Flux.defer(() -> this.store.revokeAll(consumerId, now())), this.timeout)
-			.concatMap((hash) -> this.changes.keyChanged(hash).thenReturn(hash))
-			.count();
+		// Every revoked hash is read before any is announced: the store's timeout then bounds the
+		// store alone, and cannot end the call between announcements, after the revocations are
+		// committed, leaving the rest cached (a retry finds nothing left to revoke or announce).
+		return Timeouts.within(Flux.defer(() -> this.store.revokeAll(consumerId, now())).collectList(), this.timeout)
+			.flatMap((hashes) -> Flux.fromIterable(hashes)
+				.concatMap(this.changes::keyChanged)
+				.then(Mono.just((long) hashes.size())));
 	}
 
 	private Mono<ApiKey> changeUnrevoked(UUID id, Function<ApiKey, Mono<ApiKey>> change) {
