@@ -127,14 +127,20 @@ public class ApiKeyAdminService {
 					expiresAt, old.metadata(), old.rateLimit());
 			Minted minted = mint(settings, old.id());
 			Instant now = now();
-			// One transaction: a rotation that failed half-way would leave either a successor
-			// nobody was shown or a previous key cut short without one.
-			return Timeouts.within(this.store.rotate(id, now.plus(grace), minted.row(), now), this.timeout)
-				// Revoked since it was read above: the revocation stands, nothing was written.
-				.switchIfEmpty(Mono.defer(() -> find(id).switchIfEmpty(notFound(id)).flatMap(this::notActive)))
-				.flatMap((rotation) -> this.changes.keyChanged(minted.row().hash())
-					.then(announce(id))
-					.thenReturn(new Rotation(new IssuedApiKey(minted.key(), rotation.successor()), rotation.previous())));
+			// The previous key's hash is read before anything is written, so that once the
+			// rotation is committed nothing can fail: a failed read afterwards would answer 503
+			// for a committed rotation, with its successor never shown.
+			return Timeouts.within(this.store.findHashById(id), this.timeout).switchIfEmpty(notFound(id))
+				// One transaction: a rotation that failed half-way would leave either a successor
+				// nobody was shown or a previous key cut short without one.
+				.flatMap((previousHash) -> Timeouts
+					.within(this.store.rotate(id, now.plus(grace), minted.row(), now), this.timeout)
+					// Revoked since it was read above: the revocation stands, nothing was written.
+					.switchIfEmpty(Mono.defer(() -> find(id).switchIfEmpty(notFound(id)).flatMap(this::notActive)))
+					.flatMap((rotation) -> this.changes.keyChanged(minted.row().hash())
+						.then(this.changes.keyChanged(previousHash))
+						.thenReturn(new Rotation(new IssuedApiKey(minted.key(), rotation.successor()),
+								rotation.previous()))));
 		});
 	}
 

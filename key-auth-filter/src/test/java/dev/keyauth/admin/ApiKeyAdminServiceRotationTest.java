@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
@@ -78,6 +79,26 @@ class ApiKeyAdminServiceRotationTest {
 				Instant.now().plus(Duration.ofHours(1)));
 		// Both keys leave every cache: the successor's "unknown" and the previous key's old expiry.
 		assertThat(this.announced).containsExactlyInAnyOrder(successorHash, this.store.findHashById(previous.id()).block());
+	}
+
+	@Test
+	void onceTheRotationIsCommittedAStoreFailureCannotTurnItIntoAnError() {
+		ApiKey previous = create();
+		KeyHash previousHash = this.store.findHashById(previous.id()).block();
+		this.announced.clear();
+		// From the moment the rotation is written, the store fails every call.
+		AtomicBoolean committed = new AtomicBoolean();
+		doAnswer((invocation) -> ((Mono<?>) invocation.callRealMethod()).doOnSuccess((done) -> committed.set(true)))
+			.when(this.store)
+			.rotate(eq(previous.id()), any(), any(), any());
+		doAnswer((invocation) -> committed.get() ? Mono.error(new IllegalStateException("store down"))
+				: invocation.callRealMethod())
+			.when(this.store)
+			.findHashById(any());
+		ApiKeyAdminService.Rotation rotation = this.service.rotate(previous.id(), Duration.ofHours(1), null).block();
+		// The caller got the successor it can use, and every cache was told about both keys.
+		assertThat(rotation.issued().key()).isNotBlank();
+		assertThat(this.announced).containsExactlyInAnyOrder(KeyHash.sha256(rotation.issued().key()), previousHash);
 	}
 
 	@Test
