@@ -127,10 +127,9 @@ public class ApiKeyAdminService {
 					expiresAt, old.metadata(), old.rateLimit());
 			Minted minted = mint(settings, old.id());
 			Instant now = now();
-			// The previous key's hash is read before anything is written, so that once the
-			// rotation is committed nothing can fail: a failed read afterwards would answer 503
-			// for a committed rotation, with its successor never shown.
-			return Timeouts.within(this.store.findHashById(id), this.timeout).switchIfEmpty(notFound(id))
+			// Read first (hashOf): a failure after the commit would answer 503 for a rotation that
+			// was made, with its successor never shown.
+			return hashOf(id).switchIfEmpty(notFound(id))
 				// One transaction: a rotation that failed half-way would leave either a successor
 				// nobody was shown or a previous key cut short without one.
 				.flatMap((previousHash) -> Timeouts
@@ -149,8 +148,8 @@ public class ApiKeyAdminService {
 	 * is no such key.
 	 */
 	public Mono<ApiKey> revoke(UUID id) {
-		return Timeouts.within(Mono.defer(() -> this.store.revoke(id, now())), this.timeout)
-			.flatMap((revoked) -> announce(id).thenReturn(revoked));
+		return hashOf(id).flatMap((hash) -> Timeouts.within(Mono.defer(() -> this.store.revoke(id, now())), this.timeout)
+			.flatMap((revoked) -> this.changes.keyChanged(hash).thenReturn(revoked)));
 	}
 
 	/** Revokes every key of a consumer; completes with how many were revoked. */
@@ -170,12 +169,18 @@ public class ApiKeyAdminService {
 				return Mono.error(new AdminRequestException(HttpStatus.CONFLICT, "revoked",
 						"the key is revoked; revocation is permanent"));
 			}
-			return Timeouts.within(change.apply(key), this.timeout).flatMap((changed) -> announce(id).thenReturn(changed));
+			return hashOf(id).flatMap((hash) -> Timeouts.within(change.apply(key), this.timeout)
+				.flatMap((changed) -> this.changes.keyChanged(hash).thenReturn(changed)));
 		});
 	}
 
-	private Mono<Void> announce(UUID id) {
-		return Timeouts.within(this.store.findHashById(id), this.timeout).flatMap(this.changes::keyChanged);
+	/**
+	 * The key's hash, read before the change it is needed for, so that nothing after the commit
+	 * reads the store: announcing the change does not fail (the plugin's listener retries in the
+	 * background), and the caller never gets an error for a change that was made.
+	 */
+	private Mono<KeyHash> hashOf(UUID id) {
+		return Timeouts.within(this.store.findHashById(id), this.timeout);
 	}
 
 	private <T> Mono<T> notActive(ApiKey key) {
