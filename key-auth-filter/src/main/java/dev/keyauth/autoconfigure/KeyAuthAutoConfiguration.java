@@ -2,7 +2,6 @@ package dev.keyauth.autoconfigure;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.regex.Pattern;
 
 import dev.keyauth.authentication.ApiKeyAuthenticator;
 import dev.keyauth.authentication.LookupApiKeyAuthenticator;
@@ -64,8 +63,6 @@ import org.springframework.util.StringUtils;
 @Import({ KeyAuthStoreConfiguration.class, KeyAuthCacheConfiguration.class })
 public final class KeyAuthAutoConfiguration {
 
-	private static final Pattern REALM = Pattern.compile("[A-Za-z0-9 ._-]{1,64}");
-
 	@Bean
 	@ConditionalOnMissingBean
 	ApiKeyFormat apiKeyFormat(KeyAuthProperties properties) {
@@ -95,12 +92,8 @@ public final class KeyAuthAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ApiKeyCredentialConverter apiKeyCredentialConverter(KeyAuthProperties properties) {
+		// The properties validated themselves as they were bound (KeyAuthProperties#validate).
 		KeyAuthProperties.Credentials credentials = properties.getCredentials();
-		if (!StringUtils.hasText(credentials.getBearerHeader()) && !StringUtils.hasText(credentials.getApiKeyHeader())) {
-			throw new IllegalStateException(
-					"keyauth.credentials.bearer-header and keyauth.credentials.api-key-header are both empty: "
-							+ "no request could ever carry a key");
-		}
 		return new HeaderApiKeyCredentialConverter(credentials.getBearerHeader(), credentials.getApiKeyHeader(),
 				credentials.getQueryParam());
 	}
@@ -108,13 +101,7 @@ public final class KeyAuthAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	KeyAuthFailureHandler keyAuthFailureHandler(KeyAuthProperties properties, ObjectProvider<JsonMapper> jsonMapper) {
-		String realm = properties.getRealm();
-		if (realm == null || !REALM.matcher(realm).matches()) {
-			throw new IllegalStateException(
-					"keyauth.realm must be 1 to 64 characters of letters, digits, spaces and . _ -, but was '" + realm
-							+ "'");
-		}
-		return new JsonKeyAuthFailureHandler(realm, credentialHint(properties.getCredentials()),
+		return new JsonKeyAuthFailureHandler(properties.getRealm(), credentialHint(properties.getCredentials()),
 				properties.getStore().getRetryAfter(), jsonMapper.getIfAvailable(JsonMapper::new));
 	}
 

@@ -1,17 +1,35 @@
 package dev.keyauth.autoconfigure;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
 
 import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.store.RateLimit;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.StringUtils;
+import org.springframework.validation.Errors;
+import org.springframework.validation.Validator;
 
 /**
  * Configuration of API-key authentication, under {@code keyauth.*}.
+ * <p>
+ * Validates itself as it is bound (Spring Boot applies a properties class's own
+ * {@link Validator}): a value the plugin could only misbehave with (a negative TTL, a header name
+ * with a space, a zero timeout) stops start-up with Boot's report of the property, its value,
+ * where it came from and what it must be, instead of failing later or silently.
  */
 @ConfigurationProperties("keyauth")
-public class KeyAuthProperties {
+public class KeyAuthProperties implements Validator {
+
+	/** A header name: RFC 9110's token characters. */
+	private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+
+	private static final Pattern REALM = Pattern.compile("[A-Za-z0-9 ._-]{1,64}");
 
 	/**
 	 * Whether to authenticate gateway requests by API key. When false, no key-auth bean is
@@ -93,6 +111,149 @@ public class KeyAuthProperties {
 
 	public RateLimiting getRateLimit() {
 		return this.rateLimit;
+	}
+
+	@Override
+	public boolean supports(Class<?> type) {
+		return KeyAuthProperties.class.isAssignableFrom(type);
+	}
+
+	@Override
+	public void validate(Object target, Errors errors) {
+		KeyAuthProperties properties = (KeyAuthProperties) target;
+		if (!properties.isEnabled()) {
+			return;
+		}
+		if (properties.realm == null || !REALM.matcher(properties.realm).matches()) {
+			errors.rejectValue("realm", "keyauth.realm",
+					"must be 1 to 64 characters of letters, digits, spaces and . _ - (it is quoted in WWW-Authenticate)");
+		}
+		try {
+			new ApiKeyFormat(properties.key.prefix);
+		}
+		catch (IllegalArgumentException ex) {
+			errors.rejectValue("key.prefix", "keyauth.key.prefix", "must be 1 to 32 characters of A-Z, a-z, 0-9 and '_'");
+		}
+		Credentials credentials = properties.credentials;
+		if (!StringUtils.hasText(credentials.bearerHeader) && !StringUtils.hasText(credentials.apiKeyHeader)) {
+			errors.rejectValue("credentials.apiKeyHeader", "keyauth.credentials",
+					"is empty, and so is keyauth.credentials.bearer-header: no request could ever carry a key");
+		}
+		headerName(errors, "credentials.bearerHeader", credentials.bearerHeader, false);
+		headerName(errors, "credentials.apiKeyHeader", credentials.apiKeyHeader, false);
+		if (StringUtils.hasText(credentials.queryParam)
+				&& !credentials.queryParam.strip().chars().allMatch((c) -> c > 0x20 && c < 0x7f && "&=#".indexOf(c) < 0)) {
+			errors.rejectValue("credentials.queryParam", "keyauth.queryParam", "must be a query parameter name");
+		}
+		identityHeaders(properties, errors);
+		positive(errors, "store.timeout", properties.store.timeout);
+		if (properties.store.retryAfter == null || properties.store.retryAfter.toSeconds() < 1) {
+			errors.rejectValue("store.retryAfter", "keyauth.retryAfter", "must be at least 1s (Retry-After counts seconds)");
+		}
+		if (properties.admin.maxScopes < 1) {
+			errors.rejectValue("admin.maxScopes", "keyauth.min", "must be at least 1");
+		}
+		if (properties.admin.maxPageSize < 1) {
+			errors.rejectValue("admin.maxPageSize", "keyauth.min", "must be at least 1");
+		}
+		notNegative(errors, "admin.rotationGracePeriod", properties.admin.rotationGracePeriod);
+		cache(properties.cache, errors);
+		notNegative(errors, "expiryWarning.window", properties.expiryWarning.window);
+		headerName(errors, "expiryWarning.header", properties.expiryWarning.header, false);
+		positive(errors, "usage.flushInterval", properties.usage.flushInterval);
+		rateLimit(properties.rateLimit, errors);
+	}
+
+	/** The identity headers must be names, and each its own: a shared name would mix two values. */
+	private static void identityHeaders(KeyAuthProperties properties, Errors errors) {
+		Map<String, String> fields = new LinkedHashMap<>();
+		fields.put("headers.consumerId", properties.headers.consumerId);
+		fields.put("headers.keyId", properties.headers.keyId);
+		fields.put("headers.scopes", properties.headers.scopes);
+		Map<String, String> taken = new LinkedHashMap<>();
+		putName(taken, properties.credentials.bearerHeader, "credentials.bearerHeader");
+		putName(taken, properties.credentials.apiKeyHeader, "credentials.apiKeyHeader");
+		fields.forEach((field, name) -> {
+			headerName(errors, field, name, true);
+			String clash = putName(taken, name, field);
+			if (clash != null) {
+				errors.rejectValue(field, "keyauth.header.clash", "is the same header as keyauth." + dashed(clash));
+			}
+		});
+	}
+
+	private static @Nullable String putName(Map<String, String> taken, @Nullable String name, String field) {
+		return StringUtils.hasText(name) ? taken.putIfAbsent(name.toLowerCase(Locale.ROOT), field) : null;
+	}
+
+	private static String dashed(String field) {
+		return field.replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT);
+	}
+
+	private static void cache(Cache cache, Errors errors) {
+		notNegative(errors, "cache.staleIfError", cache.staleIfError);
+		// Zero would also be refused by Redis, whose expiry must be positive.
+		positive(errors, "cache.negativeTtl", cache.negativeTtl);
+		if (cache.local.enabled && cache.local.maxSize < 1) {
+			errors.rejectValue("cache.local.maxSize", "keyauth.min",
+					"must be at least 1 (set keyauth.cache.local.enabled=false for no in-process cache)");
+		}
+		positive(errors, "cache.local.ttl", cache.local.ttl);
+		notNegative(errors, "cache.local.refreshAhead", cache.local.refreshAhead);
+		positive(errors, "cache.redis.ttl", cache.redis.ttl);
+		positive(errors, "cache.redis.timeout", cache.redis.timeout);
+		Cache.Invalidation invalidation = cache.invalidation;
+		positive(errors, "cache.invalidation.heartbeatInterval", invalidation.heartbeatInterval);
+		positive(errors, "cache.invalidation.unconfirmedTrust", invalidation.unconfirmedTrust);
+		if (invalidation.heartbeatInterval != null && invalidation.unconfirmedTrust != null
+				&& invalidation.unconfirmedTrust.compareTo(invalidation.heartbeatInterval) <= 0) {
+			// Each entry would lose its trust between two heartbeats and be read again.
+			errors.rejectValue("cache.invalidation.unconfirmedTrust", "keyauth.trust",
+					"must be longer than keyauth.cache.invalidation.heartbeat-interval (a few intervals: "
+							+ "one heartbeat late must not make every key be read again)");
+		}
+		notNegative(errors, "cache.invalidation.repeatAfter", invalidation.repeatAfter);
+	}
+
+	private static void rateLimit(RateLimiting rateLimit, Errors errors) {
+		if (rateLimit.defaultRequestsPerSecond < 0 || rateLimit.defaultRequestsPerSecond > RateLimit.MAX_REQUESTS_PER_SECOND) {
+			errors.rejectValue("rateLimit.defaultRequestsPerSecond", "keyauth.range",
+					"must be from 0 (no default limit) to " + RateLimit.MAX_REQUESTS_PER_SECOND);
+		}
+		if (rateLimit.defaultBurst != 0 && (rateLimit.defaultBurst < rateLimit.defaultRequestsPerSecond
+				|| rateLimit.defaultBurst > RateLimit.MAX_BURST)) {
+			errors.rejectValue("rateLimit.defaultBurst", "keyauth.range",
+					"must be 0 (the rate) or from keyauth.rate-limit.default-requests-per-second to " + RateLimit.MAX_BURST);
+		}
+		positive(errors, "rateLimit.timeout", rateLimit.timeout);
+		if (!(rateLimit.localShare >= 0 && rateLimit.localShare <= 1)) {
+			errors.rejectValue("rateLimit.localShare", "keyauth.range", "must be from 0 to 1");
+		}
+	}
+
+	private static void positive(Errors errors, String field, @Nullable Duration value) {
+		if (value == null || value.isNegative() || value.isZero()) {
+			errors.rejectValue(field, "keyauth.positive", "must be positive");
+		}
+	}
+
+	private static void notNegative(Errors errors, String field, @Nullable Duration value) {
+		if (value == null || value.isNegative()) {
+			errors.rejectValue(field, "keyauth.notNegative", "must be zero or positive");
+		}
+	}
+
+	private static void headerName(Errors errors, String field, @Nullable String value, boolean required) {
+		if (!StringUtils.hasText(value)) {
+			if (required) {
+				errors.rejectValue(field, "keyauth.header", "must be a header name");
+			}
+			return;
+		}
+		if (!HEADER_NAME.matcher(value).matches()) {
+			errors.rejectValue(field, "keyauth.header",
+					"must be a header name: letters, digits and ! # $ % & ' * + . ^ _ ` | ~ -, no spaces");
+		}
 	}
 
 	public static class Key {

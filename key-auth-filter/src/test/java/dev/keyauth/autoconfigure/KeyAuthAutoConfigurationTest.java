@@ -35,6 +35,8 @@ import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.RateLimit;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
@@ -51,6 +53,7 @@ import io.micrometer.observation.ObservationRegistry;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisReactiveAutoConfiguration;
@@ -72,6 +75,7 @@ import org.springframework.util.ClassUtils;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.validation.FieldError;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
@@ -274,12 +278,61 @@ class KeyAuthAutoConfigurationTest {
 			.run((context) -> assertThat(context.getBean(ApiKeyFormat.class).prefix()).isEqualTo("acme_test_"));
 	}
 
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', value = { "keyauth.realm=a\"b|realm|letters, digits, spaces",
+			"keyauth.key.prefix=sk-live-|key.prefix|A-Z, a-z, 0-9 and '_'",
+			"keyauth.headers.consumer-id=Consumer Id|headers.consumerId|no spaces",
+			"keyauth.headers.key-id=X-API-Key|headers.keyId|same header as keyauth.credentials.api-key-header",
+			"keyauth.credentials.query-param=a&b|credentials.queryParam|query parameter name",
+			"keyauth.store.timeout=0s|store.timeout|must be positive",
+			"keyauth.store.retry-after=500ms|store.retryAfter|at least 1s",
+			"keyauth.admin.max-page-size=0|admin.maxPageSize|at least 1",
+			"keyauth.cache.local.ttl=-1s|cache.local.ttl|must be positive",
+			"keyauth.cache.negative-ttl=0s|cache.negativeTtl|must be positive",
+			"keyauth.cache.stale-if-error=-1s|cache.staleIfError|zero or positive",
+			"keyauth.cache.invalidation.heartbeat-interval=0s|cache.invalidation.heartbeatInterval|must be positive",
+			"keyauth.cache.invalidation.unconfirmed-trust=200ms|cache.invalidation.unconfirmedTrust|longer than",
+			"keyauth.usage.flush-interval=0s|usage.flushInterval|must be positive",
+			"keyauth.rate-limit.local-share=2|rateLimit.localShare|from 0 to 1",
+			"keyauth.rate-limit.default-burst=1|rateLimit.defaultBurst|must be 0 (the rate) or from" })
+	void aValueThePluginCouldOnlyMisbehaveWithStopsStartUpNamingIt(String property, String field, String reason) {
+		String[] settings = property.equals("keyauth.rate-limit.default-burst=1")
+				? new String[] { property, "keyauth.rate-limit.default-requests-per-second=5" } : new String[] { property };
+		this.runner.withPropertyValues(settings).run((context) -> {
+			assertThat(context).hasFailed();
+			// Boot's own binding report: which property, and what it must be.
+			BindValidationException failure = findCause(context.getStartupFailure(), BindValidationException.class);
+			assertThat(failure.getValidationErrors()).singleElement().satisfies((error) -> {
+				assertThat(((FieldError) error).getField()).isEqualTo(field);
+				assertThat(error.getDefaultMessage()).contains(reason);
+			});
+		});
+	}
+
 	@Test
-	void anUnsafeRealmOrPrefixStopsStartUp() {
-		this.runner.withPropertyValues("keyauth.realm=a\"b").run((context) -> assertThat(context).hasFailed()
-			.getFailure().rootCause().hasMessageContaining("keyauth.realm"));
-		this.runner.withPropertyValues("keyauth.key.prefix=sk-live-").run((context) -> assertThat(context).hasFailed()
-			.getFailure().rootCause().hasMessageContaining("prefix"));
+	void noHeaderToCarryAKeyStopsStartUp() {
+		this.runner.withPropertyValues("keyauth.credentials.bearer-header=", "keyauth.credentials.api-key-header=")
+			.run((context) -> assertThat(findCause(context.getStartupFailure(), BindValidationException.class)
+				.getValidationErrors()
+				.getAllErrors()).singleElement()
+				.satisfies((error) -> assertThat(error.getDefaultMessage()).contains("no request could ever carry a key")));
+	}
+
+	@Test
+	void theDefaultsAndADisabledPluginPassValidation() {
+		this.runner.run((context) -> assertThat(context).hasNotFailed());
+		// Off, the plugin reads none of its settings, so none of them can stop start-up.
+		this.runner.withPropertyValues("keyauth.enabled=false", "keyauth.cache.local.ttl=-1s")
+			.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(ApiKeyAuthenticationFilter.class));
+	}
+
+	private static <T extends Throwable> T findCause(Throwable failure, Class<T> type) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (type.isInstance(cause)) {
+				return type.cast(cause);
+			}
+		}
+		throw new AssertionError("no " + type.getSimpleName() + " in " + failure);
 	}
 
 	@Test
