@@ -26,8 +26,8 @@ import org.springframework.cloud.gateway.route.Route;
  *     scopes: [orders:read]       # a key must carry every one of these, else 403
  *     anonymous-consumer: guest   # no key: pass as this consumer, flagged X-Anonymous-Consumer
  *     query-param: api_key        # also accept the key in this query parameter
- *     rate-limit:                 # per key, on this route, on top of the key's own limit
- *       requests-per-second: 5
+ *     rate-limit:                 # per key on this route, on top of the key's own limit; keyless
+ *       requests-per-second: 5    # (anonymous) requests share one bucket
  *       burst: 10
  * </pre>
  * Settings that cannot be understood (an unknown name such as {@code scope}, a value of the wrong

@@ -29,6 +29,10 @@ import org.springframework.web.server.ServerWebExchange;
  * default) over all routes, and the route's limit ({@code keyauth.rate-limit} in its metadata)
  * per key on that route. Answers 429 with {@code Retry-After} and the gateway's standard
  * {@code X-RateLimit-*} headers.
+ * <p>
+ * Requests a route lets through as its anonymous consumer are held to the route's limit too, all
+ * of them in one bucket: without a key there is no one else to count them against, and a limited
+ * route must not be unlimited to whoever sends no key.
  */
 public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 
@@ -37,6 +41,10 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 
 	private static final byte[] BODY = ("{\"error\":\"rate_limited\",\"message\":\"Too many requests for this API key. "
 			+ "Retry after the time in the Retry-After header.\"}")
+		.getBytes(StandardCharsets.UTF_8);
+
+	private static final byte[] ANONYMOUS_BODY = ("{\"error\":\"rate_limited\",\"message\":\"Too many requests "
+			+ "without an API key on this route. Retry after the time in the Retry-After header, or send a key.\"}")
 		.getBytes(StandardCharsets.UTF_8);
 
 	private final ApiKeyRateLimiter limiter;
@@ -71,7 +79,7 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
 		ApiKey key = exchange.getAttribute(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR);
 		if (key == null) {
-			return chain.filter(exchange);
+			return anonymous(exchange, chain);
 		}
 		RateLimit keyLimit = (key.rateLimit() != null) ? key.rateLimit() : this.defaultLimit;
 		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
@@ -94,15 +102,35 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 		else {
 			decision = this.limiter.consume("route:" + RouteKeyAuthPolicies.routeId(exchange) + ":" + keyId, routeLimit);
 		}
+		return decide(exchange, chain, decision, BODY);
+	}
+
+	/**
+	 * A request without an authenticated key: on a key-auth route that means it passed as the
+	 * route's anonymous consumer (public routes and keyless refusals never get here with a policy
+	 * that is enabled and names one).
+	 */
+	private Mono<Void> anonymous(ServerWebExchange exchange, GatewayFilterChain chain) {
+		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
+		if (!policy.enabled() || policy.anonymousConsumer() == null || policy.rateLimit() == null) {
+			return chain.filter(exchange);
+		}
+		return decide(exchange, chain,
+				this.limiter.consume("anonymous:" + RouteKeyAuthPolicies.routeId(exchange), policy.rateLimit()),
+				ANONYMOUS_BODY);
+	}
+
+	private Mono<Void> decide(ServerWebExchange exchange, GatewayFilterChain chain, Mono<Decision> decision,
+			byte[] refusal) {
 		Decision decided = ReadyValues.now(decision);
 		if (decided != null) {
 			// Decided from this instance's local allowance: no operator chain needed.
-			return apply(exchange, chain, decided);
+			return apply(exchange, chain, decided, refusal);
 		}
-		return decision.flatMap((outcome) -> apply(exchange, chain, outcome));
+		return decision.flatMap((outcome) -> apply(exchange, chain, outcome, refusal));
 	}
 
-	private Mono<Void> apply(ServerWebExchange exchange, GatewayFilterChain chain, Decision outcome) {
+	private Mono<Void> apply(ServerWebExchange exchange, GatewayFilterChain chain, Decision outcome, byte[] refusal) {
 		if (this.includeHeaders) {
 			addHeaders(exchange.getResponse(), outcome);
 		}
@@ -110,7 +138,7 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 			return chain.filter(exchange);
 		}
 		this.metrics.rateLimited();
-		return Refusals.afterRequestRead(exchange, () -> refuse(exchange.getResponse()));
+		return Refusals.afterRequestRead(exchange, () -> refuse(exchange.getResponse(), refusal));
 	}
 
 	private static void addHeaders(ServerHttpResponse response, Decision decision) {
@@ -124,14 +152,14 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 		headers.set(RedisRateLimiter.REQUESTED_TOKENS_HEADER, "1");
 	}
 
-	private static Mono<Void> refuse(ServerHttpResponse response) {
+	private static Mono<Void> refuse(ServerHttpResponse response, byte[] body) {
 		response.setStatusCode(HttpStatus.TOO_MANY_REQUESTS);
 		HttpHeaders headers = response.getHeaders();
 		// The script refills once per second.
 		headers.set(HttpHeaders.RETRY_AFTER, "1");
 		headers.setContentType(MediaType.APPLICATION_JSON);
-		headers.setContentLength(BODY.length);
-		return response.writeWith(Mono.just(response.bufferFactory().wrap(BODY)));
+		headers.setContentLength(body.length);
+		return response.writeWith(Mono.just(response.bufferFactory().wrap(body)));
 	}
 
 	@Override

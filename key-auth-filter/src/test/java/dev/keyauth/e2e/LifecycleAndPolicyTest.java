@@ -55,6 +55,8 @@ class LifecycleAndPolicyTest {
 		route(registry, 4, "limited", Map.of("rate-limit.requests-per-second", "2", "rate-limit.burst", "2"));
 		// "scope" for "scopes": read leniently, this route would let any key through.
 		route(registry, 5, "misspelt", Map.of("scope", "orders:admin"));
+		route(registry, 6, "anon-limited", Map.of("anonymous-consumer", "guest", "rate-limit.requests-per-second", "1",
+				"rate-limit.burst", "1"));
 	}
 
 	private static void route(DynamicPropertyRegistry registry, int index, String id, Map<String, String> keyauth) {
@@ -331,6 +333,32 @@ class LifecycleAndPolicyTest {
 		}
 		assertThat(refusedOnRoute).as("the route allows 2 per second per key").isGreaterThanOrEqualTo(1);
 		assertThat(status("/echo/x", unlimited)).as("other routes are not limited for this key").isEqualTo(200);
+	}
+
+	@Test
+	void aLimitedRouteHoldsItsAnonymousRequestsToTheLimitTooInOneBucket() {
+		int allowed = 0;
+		EntityExchangeResult<byte[]> refused = null;
+		long start = System.nanoTime();
+		for (int i = 0; i < 6; i++) {
+			EntityExchangeResult<byte[]> result = this.proxy.get().uri("/anon-limited/x").exchange().expectBody()
+				.returnResult();
+			if (result.getStatus().value() == 200) {
+				allowed++;
+			}
+			else if (refused == null) {
+				refused = result;
+			}
+		}
+		long seconds = (System.nanoTime() - start) / 1_000_000_000 + 1;
+		// One bucket of 1, refilled once a second, for every keyless caller together.
+		assertThat(allowed).isBetween(1, 1 + (int) seconds);
+		assertThat(refused).isNotNull();
+		assertThat(refused.getStatus().value()).isEqualTo(429);
+		assertThat(new String(refused.getResponseBody())).contains("without an API key");
+		// A key is counted in a bucket of its own on the route, not in the anonymous one.
+		String key = (String) this.admin.create(this.consumer, List.of()).get("key");
+		assertThat(status("/anon-limited/x", key)).isEqualTo(200);
 	}
 
 	@Test

@@ -18,6 +18,8 @@ import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.http.HttpHeaders;
@@ -43,16 +45,52 @@ class ApiKeyRateLimitFilterTest {
 		return Mono.empty();
 	};
 
+	private final List<String> buckets = new java.util.ArrayList<>();
+
+	private ApiKeyRateLimiter deciding(boolean allowed) {
+		return deciding(allowed, this.buckets);
+	}
+
 	@SuppressWarnings({ "unchecked", "rawtypes" })
-	private static ApiKeyRateLimiter deciding(boolean allowed) {
+	private static ApiKeyRateLimiter deciding(boolean allowed, List<String> buckets) {
 		return new ApiKeyRateLimiter(mock(ReactiveStringRedisTemplate.class),
 				(RedisScript) RedisScript.of("return {1, 1}", List.class), "t:", Duration.ofMillis(100), true, () -> {
 				}) {
 			@Override
 			public Mono<Decision> consume(String bucket, RateLimit limit) {
+				buckets.add(bucket + "@" + limit.requestsPerSecond());
 				return Mono.just(new Decision(allowed, allowed ? 7 : 0, limit));
 			}
 		};
+	}
+
+	private MockServerWebExchange runWithoutKey(Map<String, Object> keyauth) {
+		ApiKeyRateLimitFilter filter = new ApiKeyRateLimitFilter(deciding(false), new RouteKeyAuthPolicies(),
+				new RateLimit(1, 1), KeyAuthMetrics.NONE, true);
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, Route.async().id("open")
+			.uri("http://downstream").predicate((e) -> true).metadata(Map.of("keyauth", keyauth)).build());
+		StepVerifier.create(filter.filter(exchange, this.chain)).verifyComplete();
+		return exchange;
+	}
+
+	@Test
+	void anonymousRequestsShareOneBucketOnARouteWithALimit() {
+		MockServerWebExchange refused = runWithoutKey(
+				Map.of("anonymous-consumer", "guest", "rate-limit", Map.of("requests-per-second", 3)));
+		assertThat(this.buckets).containsExactly("anonymous:open@3");
+		assertThat(refused.getResponse().getStatusCode()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
+		assertThat(refused.getResponse().getBodyAsString().block()).contains("without an API key");
+		assertThat(this.forwarded).hasValue(0);
+	}
+
+	@Test
+	void keylessRequestsAreNotCountedWhereTheRouteHasNoLimitOrNoAnonymousConsumer() {
+		// The default limit is for keys; a public route's requests are not the plugin's to count.
+		runWithoutKey(Map.of("anonymous-consumer", "guest"));
+		runWithoutKey(Map.of("enabled", false, "rate-limit", Map.of("requests-per-second", 3)));
+		assertThat(this.buckets).isEmpty();
+		assertThat(this.forwarded).hasValue(2);
 	}
 
 	private MockServerWebExchange run(boolean allowed, boolean includeHeaders) {
