@@ -13,6 +13,7 @@ import dev.keyauth.filter.JsonKeyAuthFailureHandler;
 import dev.keyauth.filter.KeyAuthFailureHandler;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
 import dev.keyauth.filter.RoutePolicyCheck;
+import dev.keyauth.ratelimit.ApiKeyResolver;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.usage.BatchingKeyUsageRecorder;
 import dev.keyauth.usage.KeyUsageRecorder;
@@ -41,6 +42,7 @@ import org.springframework.boot.r2dbc.autoconfigure.R2dbcAutoConfiguration;
 import org.springframework.boot.r2dbc.autoconfigure.R2dbcConnectionDetails;
 import org.springframework.cloud.gateway.config.GatewayAutoConfiguration;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -150,6 +152,18 @@ public final class KeyAuthAutoConfiguration {
 	@ConditionalOnMissingBean
 	RoutePolicyCheck keyAuthRoutePolicyCheck(RouteKeyAuthPolicies policies) {
 		return new RoutePolicyCheck(policies);
+	}
+
+	/**
+	 * The gateway's default key resolver, so its own RequestRateLimiter counts per API key with
+	 * no key-resolver argument; registered before the gateway's auto-configuration, whose
+	 * principal-name resolver (empty for key-authenticated requests, so every one refused) then
+	 * backs off. An application's own KeyResolver wins.
+	 */
+	@Bean(ApiKeyResolver.BEAN_NAME)
+	@ConditionalOnMissingBean(KeyResolver.class)
+	ApiKeyResolver apiKeyResolver() {
+		return new ApiKeyResolver();
 	}
 
 	@Bean

@@ -37,6 +37,10 @@ public final class KeyAuthRateLimitAutoConfiguration {
 			@Qualifier(RedisRateLimiter.REDIS_SCRIPT_NAME) RedisScript<List<Long>> script, KeyAuthProperties properties,
 			ObjectProvider<MeterRegistry> meterRegistry) {
 		KeyAuthProperties.RateLimiting rateLimit = properties.getRateLimit();
+		// The gateway's script reads its Lua text from the class path on first use; read it here,
+		// at start-up, so that the first call of the gateway's own RequestRateLimiter does not
+		// read a file on an event loop (this plugin's limiter keeps a copy of the text anyway).
+		script.getSha1();
 		MeterRegistry registry = meterRegistry.getIfAvailable();
 		Counter failures = (registry != null) ? Counter.builder("keyauth.ratelimit.redis.failures")
 			.description("Rate-limit checks that could not reach Redis")

@@ -125,6 +125,14 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	}
 
 	/**
+	 * The anonymous consumer the exchange is forwarded as, or {@code null} if it is not (an
+	 * authenticated key, a public route, a refused request).
+	 */
+	public static @Nullable String anonymousConsumer(ServerWebExchange exchange) {
+		return exchange.getAttribute(ANONYMOUS_CONSUMER_ATTR);
+	}
+
+	/**
 	 * Writes the identity of the exchange's caller onto the headers the gateway sends
 	 * downstream; anything else passes unchanged.
 	 */

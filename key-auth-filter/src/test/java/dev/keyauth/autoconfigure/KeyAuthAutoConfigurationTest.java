@@ -53,6 +53,7 @@ import io.micrometer.observation.ObservationRegistry;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
@@ -99,7 +100,7 @@ class KeyAuthAutoConfigurationTest {
 	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
 			ApiKeyStore.class, ApiKeyLookup.class, ApiKeyChangeListener.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
 			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
-			ApiKeyAdminHandler.class, RouteKeyAuthPolicies.class, RoutePolicyCheck.class);
+			ApiKeyAdminHandler.class, RouteKeyAuthPolicies.class, RoutePolicyCheck.class, KeyResolver.class);
 
 	@Test
 	void createsEveryPieceByDefault() {
@@ -387,6 +388,7 @@ class KeyAuthAutoConfigurationTest {
 				assertThat(context.getBean(KeyAuthFailureHandler.class)).isSameAs(user.failureHandler);
 				assertThat(context.getBean(IdentityHeaders.class)).isSameAs(user.identityHeaders);
 				assertThat(context.getBean(AdminTokenFilter.class)).isSameAs(user.tokenFilter);
+				assertThat(context.getBean(KeyResolver.class)).isSameAs(user.keyResolver);
 				for (Class<?> type : PLUGIN_BEANS) {
 					assertThat(context).hasSingleBean(type);
 				}
@@ -420,6 +422,13 @@ class KeyAuthAutoConfigurationTest {
 		final IdentityHeaders identityHeaders = new IdentityHeaders("A", "B", "C", true);
 
 		final AdminTokenFilter tokenFilter = new AdminTokenFilter("t");
+
+		final KeyResolver keyResolver = (exchange) -> Mono.just("mine");
+
+		@Bean
+		KeyResolver myKeyResolver() {
+			return this.keyResolver;
+		}
 
 		@Bean
 		ApiKeyFormat myFormat() {

@@ -57,6 +57,12 @@ class LifecycleAndPolicyTest {
 		route(registry, 5, "misspelt", Map.of("scope", "orders:admin"));
 		route(registry, 6, "anon-limited", Map.of("anonymous-consumer", "guest", "rate-limit.requests-per-second", "1",
 				"rate-limit.burst", "1"));
+		// The gateway's own RequestRateLimiter, with no key-resolver: the plugin's is the default.
+		route(registry, 7, "scg-limited", Map.of());
+		String filter = "spring.cloud.gateway.server.webflux.routes[7].filters[0].";
+		registry.add(filter + "name", () -> "RequestRateLimiter");
+		registry.add(filter + "args.redis-rate-limiter.replenishRate", () -> "1");
+		registry.add(filter + "args.redis-rate-limiter.burstCapacity", () -> "1");
 	}
 
 	private static void route(DynamicPropertyRegistry registry, int index, String id, Map<String, String> keyauth) {
@@ -359,6 +365,22 @@ class LifecycleAndPolicyTest {
 		// A key is counted in a bucket of its own on the route, not in the anonymous one.
 		String key = (String) this.admin.create(this.consumer, List.of()).get("key");
 		assertThat(status("/anon-limited/x", key)).isEqualTo(200);
+	}
+
+	@Test
+	void theGatewaysOwnRequestRateLimiterCountsPerKeyWithNoKeyResolverConfigured() {
+		String first = (String) this.admin.create(this.consumer, List.of()).get("key");
+		String second = (String) this.admin.create(this.consumer, List.of()).get("key");
+		int allowed = 0;
+		long start = System.nanoTime();
+		for (int i = 0; i < 5; i++) {
+			allowed += (status("/scg-limited/x", first) == 200) ? 1 : 0;
+		}
+		long seconds = (System.nanoTime() - start) / 1_000_000_000 + 1;
+		assertThat(allowed).isBetween(1, 1 + (int) seconds);
+		// Another key has a bucket of its own (the gateway's default resolver, by principal name,
+		// would have found no name and refused every request with 403).
+		assertThat(status("/scg-limited/x", second)).isEqualTo(200);
 	}
 
 	@Test
