@@ -14,6 +14,7 @@ import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.R2dbcApiKeyStore;
 import dev.keyauth.store.SchemaMigration;
 import io.r2dbc.spi.ConnectionFactories;
@@ -34,12 +35,13 @@ import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.spy;
 
 /**
- * Rotation through the admin service on a real (embedded) database: what is written, what the
- * caches are told, and a revocation that lands while a rotation of the same key is under way.
+ * The admin service's writes on a real (embedded) database: what is written, what the caches are
+ * told, a revocation that lands while a rotation of the same key is under way, a store that fails
+ * once a change is committed, and announcements slower than the store's timeout.
  */
-class ApiKeyAdminServiceRotationTest {
+class ApiKeyAdminServiceTest {
 
-	private static final String R2DBC_URL = "r2dbc:h2:mem:///keyauth_rotation_test";
+	private static final String R2DBC_URL = "r2dbc:h2:mem:///keyauth_admin_service_test";
 
 	private final Set<KeyHash> announced = ConcurrentHashMap.newKeySet();
 
@@ -55,8 +57,12 @@ class ApiKeyAdminServiceRotationTest {
 		SchemaMigration.forR2dbc(options, null).migrate();
 		this.store = spy(new R2dbcApiKeyStore(DatabaseClient.create(ConnectionFactories.get(options)),
 				new JsonMapper(), R2dbcApiKeyStore.Dialect.H2));
-		this.service = new ApiKeyAdminService(this.store, new ApiKeyGenerator(new ApiKeyFormat("sk_live_")),
-				Clock.systemUTC(), (hash) -> Mono.fromRunnable(() -> this.announced.add(hash)), Duration.ofSeconds(5));
+		this.service = service((hash) -> Mono.fromRunnable(() -> this.announced.add(hash)), Duration.ofSeconds(5));
+	}
+
+	private ApiKeyAdminService service(ApiKeyChangeListener changes, Duration timeout) {
+		return new ApiKeyAdminService(this.store, new ApiKeyGenerator(new ApiKeyFormat("sk_live_")), Clock.systemUTC(),
+				changes, timeout);
 	}
 
 	private ApiKey create() {
@@ -123,6 +129,30 @@ class ApiKeyAdminServiceRotationTest {
 				assertThat(key.revokedAt()).isNotNull();
 				assertThat(key.expiresAt()).isNull();
 			});
+	}
+
+	@Test
+	void everyRevokedKeyIsAnnouncedEvenWhenAnnouncingTakesLongerThanTheStoreTimeout() {
+		for (int i = 0; i < 3; i++) {
+			create();
+		}
+		this.announced.clear();
+		// Each announcement takes longer than the store's timeout, as when Redis is slow: a
+		// timeout that ran between the store's answers would end the call half-way.
+		Duration timeout = Duration.ofMillis(300);
+		ApiKeyAdminService slowToAnnounce = service((hash) -> Mono.delay(timeout.multipliedBy(2))
+			.then(Mono.fromRunnable(() -> this.announced.add(hash))), timeout);
+		StepVerifier.create(slowToAnnounce.revokeAll(this.consumer)).expectNext(3L).verifyComplete();
+		List<KeyHash> revoked = this.service.list(this.consumer, 0, 10)
+			.concatMap((key) -> this.store.findHashById(key.id()))
+			.collectList()
+			.block();
+		assertThat(revoked).hasSize(3);
+		assertThat(this.announced).containsExactlyInAnyOrderElementsOf(revoked);
+		// Nothing left to revoke, and nothing more announced.
+		this.announced.clear();
+		StepVerifier.create(slowToAnnounce.revokeAll(this.consumer)).expectNext(0L).verifyComplete();
+		assertThat(this.announced).isEmpty();
 	}
 
 }
