@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import dev.keyauth.filter.HeaderApiKeyCredentialConverter;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.store.RateLimit;
 import org.jspecify.annotations.Nullable;
@@ -142,7 +143,7 @@ public class KeyAuthProperties implements Validator {
 		headerName(errors, "credentials.bearerHeader", credentials.bearerHeader, false);
 		headerName(errors, "credentials.apiKeyHeader", credentials.apiKeyHeader, false);
 		if (StringUtils.hasText(credentials.queryParam)
-				&& !credentials.queryParam.strip().chars().allMatch((c) -> c > 0x20 && c < 0x7f && "&=#".indexOf(c) < 0)) {
+				&& !HeaderApiKeyCredentialConverter.isQueryParamName(credentials.queryParam.strip())) {
 			errors.rejectValue("credentials.queryParam", "keyauth.queryParam", "must be a query parameter name");
 		}
 		identityHeaders(properties, errors);

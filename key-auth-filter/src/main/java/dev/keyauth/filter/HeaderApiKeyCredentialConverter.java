@@ -132,6 +132,15 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 		return fromApiKeyHeader ? this.apiKeyOnly : List.of();
 	}
 
+	/**
+	 * Whether {@code name} can be a query parameter that carries a key: printable ASCII without
+	 * spaces or the query's own delimiters ({@code & = #}). Global and per-route settings are both
+	 * held to it.
+	 */
+	public static boolean isQueryParamName(String name) {
+		return !name.isEmpty() && name.chars().allMatch((c) -> c > 0x20 && c < 0x7f && "&=#".indexOf(c) < 0);
+	}
+
 	/** {@code Bearer} alone or followed by whitespace, in any letter case. */
 	private static boolean isBearer(String value) {
 		if (!value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {

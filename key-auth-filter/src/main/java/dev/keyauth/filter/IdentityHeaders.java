@@ -139,7 +139,7 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	@Override
 	public HttpHeaders filter(HttpHeaders input, ServerWebExchange exchange) {
 		ApiKey key = exchange.getAttribute(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR);
-		String anonymous = (key != null) ? null : exchange.getAttribute(ANONYMOUS_CONSUMER_ATTR);
+		String anonymous = (key != null) ? null : anonymousConsumer(exchange);
 		if (key == null && anonymous == null) {
 			return input;
 		}

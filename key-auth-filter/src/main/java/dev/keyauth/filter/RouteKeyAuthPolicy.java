@@ -233,7 +233,7 @@ public record RouteKeyAuthPolicy(boolean enabled, List<String> requiredScopes, @
 
 	private static @Nullable String queryParam(@Nullable Object value) {
 		String name = text(value, "keyauth.query-param");
-		if (name != null && !name.chars().allMatch((c) -> c > 0x20 && c < 0x7f && c != '&' && c != '=')) {
+		if (name != null && !HeaderApiKeyCredentialConverter.isQueryParamName(name)) {
 			throw new IllegalArgumentException("keyauth.query-param must be a query parameter name, not '" + name + "'");
 		}
 		return name;

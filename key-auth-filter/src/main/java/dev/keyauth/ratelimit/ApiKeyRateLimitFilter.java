@@ -3,6 +3,7 @@ package dev.keyauth.ratelimit;
 import java.nio.charset.StandardCharsets;
 
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.ReadyValues;
 import dev.keyauth.filter.Refusals;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
@@ -106,18 +107,20 @@ public class ApiKeyRateLimitFilter implements GlobalFilter, Ordered {
 	}
 
 	/**
-	 * A request without an authenticated key: on a key-auth route that means it passed as the
-	 * route's anonymous consumer (public routes and keyless refusals never get here with a policy
-	 * that is enabled and names one).
+	 * A request without an authenticated key: counted only if it was forwarded as the route's
+	 * anonymous consumer, which the exchange records; a public route's requests are not looked
+	 * at further (no policy lookup).
 	 */
 	private Mono<Void> anonymous(ServerWebExchange exchange, GatewayFilterChain chain) {
-		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
-		if (!policy.enabled() || policy.anonymousConsumer() == null || policy.rateLimit() == null) {
+		if (IdentityHeaders.anonymousConsumer(exchange) == null) {
+			return chain.filter(exchange);
+		}
+		RateLimit routeLimit = this.policies.forExchange(exchange).rateLimit();
+		if (routeLimit == null) {
 			return chain.filter(exchange);
 		}
 		return decide(exchange, chain,
-				this.limiter.consume("anonymous:" + RouteKeyAuthPolicies.routeId(exchange), policy.rateLimit()),
-				ANONYMOUS_BODY);
+				this.limiter.consume("anonymous:" + RouteKeyAuthPolicies.routeId(exchange), routeLimit), ANONYMOUS_BODY);
 	}
 
 	private Mono<Void> decide(ServerWebExchange exchange, GatewayFilterChain chain, Mono<Decision> decision,

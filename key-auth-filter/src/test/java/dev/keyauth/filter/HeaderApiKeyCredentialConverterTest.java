@@ -9,6 +9,8 @@ import reactor.test.StepVerifier;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 class HeaderApiKeyCredentialConverterTest {
 
 	private static final String KEY = "sk_live_key";
@@ -18,6 +20,14 @@ class HeaderApiKeyCredentialConverterTest {
 
 	private static MockServerWebExchange exchange(MockServerHttpRequest.BaseBuilder<?> request) {
 		return MockServerWebExchange.from(request);
+	}
+
+	@Test
+	void aQueryParameterThatCarriesAKeyIsOneNameWithoutTheQuerysDelimiters() {
+		assertThat(HeaderApiKeyCredentialConverter.isQueryParamName("api_key")).isTrue();
+		for (String name : new String[] { "", "a b", "a&b", "a=b", "a#b", "k\u00e9y" }) {
+			assertThat(HeaderApiKeyCredentialConverter.isQueryParamName(name)).as(name).isFalse();
+		}
 	}
 
 	@Test

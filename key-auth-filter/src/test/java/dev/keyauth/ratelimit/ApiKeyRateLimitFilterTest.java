@@ -8,6 +8,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
 import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.ratelimit.ApiKeyRateLimiter.Decision;
@@ -25,7 +26,9 @@ import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
 import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.web.server.ServerWebExchange;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
@@ -64,31 +67,39 @@ class ApiKeyRateLimitFilterTest {
 		};
 	}
 
-	private MockServerWebExchange runWithoutKey(Map<String, Object> keyauth) {
+	/**
+	 * A keyless request on a route with {@code keyauth} metadata, forwarded as the anonymous
+	 * consumer (as the authentication filter does) or not.
+	 */
+	private ServerWebExchange runWithoutKey(Map<String, Object> keyauth, boolean asAnonymous) {
 		ApiKeyRateLimitFilter filter = new ApiKeyRateLimitFilter(deciding(false), new RouteKeyAuthPolicies(),
 				new RateLimit(1, 1), KeyAuthMetrics.NONE, true);
-		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
-		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, Route.async().id("open")
+		MockServerWebExchange request = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		request.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, Route.async().id("open")
 			.uri("http://downstream").predicate((e) -> true).metadata(Map.of("keyauth", keyauth)).build());
+		ServerWebExchange exchange = asAnonymous
+				? new IdentityHeaders("X-Consumer-Id", "X-Api-Key-Id", "X-Api-Key-Scopes", true).anonymous(request, "guest")
+				: request;
 		StepVerifier.create(filter.filter(exchange, this.chain)).verifyComplete();
 		return exchange;
 	}
 
 	@Test
 	void anonymousRequestsShareOneBucketOnARouteWithALimit() {
-		MockServerWebExchange refused = runWithoutKey(
-				Map.of("anonymous-consumer", "guest", "rate-limit", Map.of("requests-per-second", 3)));
+		ServerWebExchange refused = runWithoutKey(
+				Map.of("anonymous-consumer", "guest", "rate-limit", Map.of("requests-per-second", 3)), true);
 		assertThat(this.buckets).containsExactly("anonymous:open@3");
 		assertThat(refused.getResponse().getStatusCode()).isEqualTo(HttpStatus.TOO_MANY_REQUESTS);
-		assertThat(refused.getResponse().getBodyAsString().block()).contains("without an API key");
+		assertThat(((MockServerHttpResponse) refused.getResponse()).getBodyAsString().block())
+			.contains("without an API key");
 		assertThat(this.forwarded).hasValue(0);
 	}
 
 	@Test
-	void keylessRequestsAreNotCountedWhereTheRouteHasNoLimitOrNoAnonymousConsumer() {
+	void keylessRequestsAreNotCountedWhereTheRouteHasNoLimitOrTheyAreNotAnonymous() {
 		// The default limit is for keys; a public route's requests are not the plugin's to count.
-		runWithoutKey(Map.of("anonymous-consumer", "guest"));
-		runWithoutKey(Map.of("enabled", false, "rate-limit", Map.of("requests-per-second", 3)));
+		runWithoutKey(Map.of("anonymous-consumer", "guest"), true);
+		runWithoutKey(Map.of("enabled", false, "rate-limit", Map.of("requests-per-second", 3)), false);
 		assertThat(this.buckets).isEmpty();
 		assertThat(this.forwarded).hasValue(2);
 	}
