@@ -190,8 +190,10 @@ class KeyAuthCacheConfiguration {
 				}
 				catch (RuntimeException ex) {
 					LogFactory.getLog(KeyAuthCacheConfiguration.class)
-						.warn("Redis is not reachable at start-up; API keys are checked against PostgreSQL "
-								+ "and cached per instance until it is: " + ex);
+						.warn("Redis is not reachable at start-up (" + ex + "); until it is, API keys are "
+								+ "checked against PostgreSQL and each cached answer is trusted only for "
+								+ "keyauth.cache.invalidation.unconfirmed-trust. A single gateway meant to run "
+								+ "without Redis sets keyauth.cache.redis.enabled=false");
 				}
 			};
 		}

@@ -138,9 +138,20 @@ public final class SchemaMigration {
 			.baselineVersion("0")
 			.load();
 		MigrateResult result = "postgresql".equals(this.vendor) ? migrateHoldingLock(flyway) : flyway.migrate();
-		logger.info("API key schema is at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
-				+ " migration(s) applied) in " + this.jdbcUrl.replaceAll("\\?.*", ""));
+		logger.info(describe(result) + " in " + this.jdbcUrl.replaceAll("\\?.*", ""));
 		return result;
+	}
+
+	/**
+	 * What a migration left, for the start-up log. Flyway reports no target version when it had
+	 * nothing to apply, so an up-to-date schema is stated by the version it started from.
+	 */
+	static String describe(MigrateResult result) {
+		if (result.migrationsExecuted == 0) {
+			return "API key schema is at version " + result.initialSchemaVersion + " (up to date)";
+		}
+		return "API key schema is at version " + result.targetSchemaVersion + " (" + result.migrationsExecuted
+				+ " migration(s) applied)";
 	}
 
 	/**

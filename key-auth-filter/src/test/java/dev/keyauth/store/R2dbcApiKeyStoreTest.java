@@ -9,6 +9,7 @@ import java.util.UUID;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
 import reactor.test.StepVerifier;
 
@@ -100,7 +101,10 @@ abstract class R2dbcApiKeyStoreTest {
 
 	@Test
 	void theMigrationIsRepeatable() {
-		assertThat(migration().migrate().migrationsExecuted).isZero();
+		MigrateResult again = migration().migrate();
+		assertThat(again.migrationsExecuted).isZero();
+		// Flyway leaves the target version out when nothing ran; the log still names the version.
+		assertThat(SchemaMigration.describe(again)).matches("API key schema is at version \\d+ \\(up to date\\)");
 	}
 
 	@Test

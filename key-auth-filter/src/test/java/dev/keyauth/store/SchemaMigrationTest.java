@@ -1,6 +1,7 @@
 package dev.keyauth.store;
 
 import io.r2dbc.spi.ConnectionFactoryOptions;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,6 +44,19 @@ class SchemaMigrationTest {
 		assertThatIllegalStateException()
 			.isThrownBy(() -> SchemaMigration.jdbcUrlOf(ConnectionFactoryOptions.parse("r2dbc:mysql://db/keys")))
 			.withMessageContaining("mysql");
+	}
+
+	@Test
+	void anUpToDateSchemaIsLoggedWithItsVersion() {
+		// What Flyway returns when nothing was pending: no target version.
+		MigrateResult upToDate = new MigrateResult();
+		upToDate.initialSchemaVersion = "2";
+		assertThat(SchemaMigration.describe(upToDate)).isEqualTo("API key schema is at version 2 (up to date)");
+		MigrateResult applied = new MigrateResult();
+		applied.initialSchemaVersion = "0";
+		applied.targetSchemaVersion = "2";
+		applied.migrationsExecuted = 2;
+		assertThat(SchemaMigration.describe(applied)).isEqualTo("API key schema is at version 2 (2 migration(s) applied)");
 	}
 
 }
