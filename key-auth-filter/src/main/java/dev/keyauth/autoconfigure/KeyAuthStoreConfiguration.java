@@ -1,5 +1,6 @@
 package dev.keyauth.autoconfigure;
 
+import dev.keyauth.store.AbandonedConnections;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.store.R2dbcApiKeyStore;
 import dev.keyauth.store.SchemaMigration;
@@ -48,7 +49,11 @@ class KeyAuthStoreConfiguration {
 		// Resolving the migration first guarantees the tables exist before the first lookup.
 		migration.ifAvailable((ignored) -> {
 		});
-		return new R2dbcApiKeyStore(databaseClient.getIfAvailable(() -> DatabaseClient.create(connectionFactory)),
+		DatabaseClient application = databaseClient.getIfAvailable();
+		ConnectionFactory connections = (application != null) ? application.getConnectionFactory() : connectionFactory;
+		// The store's own client, so that a connection whose call timed out is closed rather than
+		// handed out again (AbandonedConnections); the pool and its connections are the application's.
+		return new R2dbcApiKeyStore(DatabaseClient.create(AbandonedConnections.closing(connections)),
 				jsonMapper.getIfAvailable(JsonMapper::new),
 				R2dbcApiKeyStore.Dialect.of(connectionFactory.getMetadata().getName()));
 	}

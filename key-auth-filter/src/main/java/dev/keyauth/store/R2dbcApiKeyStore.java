@@ -29,7 +29,10 @@ import org.springframework.transaction.reactive.TransactionalOperator;
  * <p>
  * Failure mode: when PostgreSQL is down or slow, every method signals an error (the driver's, or
  * the caller's timeout); nothing here retries or falls back, so callers can tell "unknown key"
- * (empty) from "could not check" (error).
+ * (empty) from "could not check" (error). A call the caller abandons (its timeout) leaves its
+ * connection closed, not pooled again, when the client's connection factory is wrapped by
+ * {@link AbandonedConnections#closing} (the auto-configured store's is): a connection that did not
+ * answer once is not handed out again.
  */
 public class R2dbcApiKeyStore implements ApiKeyStore {
 
@@ -174,12 +177,19 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 
 	}
 
+	/**
+	 * Every call goes through here: guarded, so that a connection whose call is abandoned is not
+	 * pooled again (with a client over {@link AbandonedConnections#closing}), and off the event
+	 * loop for a blocking database.
+	 */
 	private <T> Mono<T> run(Mono<T> statement) {
-		return this.dialect.blocking ? statement.subscribeOn(Schedulers.boundedElastic()) : statement;
+		Mono<T> guarded = AbandonedConnections.guard(statement);
+		return this.dialect.blocking ? guarded.subscribeOn(Schedulers.boundedElastic()) : guarded;
 	}
 
 	private <T> Flux<T> run(Flux<T> statement) {
-		return this.dialect.blocking ? statement.subscribeOn(Schedulers.boundedElastic()) : statement;
+		Flux<T> guarded = AbandonedConnections.guard(statement);
+		return this.dialect.blocking ? guarded.subscribeOn(Schedulers.boundedElastic()) : guarded;
 	}
 
 	private GenericExecuteSpec bindScopes(GenericExecuteSpec spec, List<String> scopes) {
@@ -297,11 +307,11 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	@Override
 	public Flux<KeyHash> revokeAll(String consumerId, Instant at) {
 		if (this.dialect == Dialect.POSTGRESQL) {
-			return this.client.sql(REVOKE_ALL_RETURNING)
+			return run(this.client.sql(REVOKE_ALL_RETURNING)
 				.bind("consumerId", consumerId)
 				.bind("at", at)
 				.map((row, metadata) -> KeyHash.fromBytes(bytes(row.get("key_hash"))))
-				.all();
+				.all());
 		}
 		// No RETURNING: find the hashes, then revoke each (a key revoked meanwhile is skipped).
 		return run(this.client.sql(UNREVOKED_HASHES_OF_CONSUMER)
@@ -332,13 +342,13 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 					.rowsUpdated())
 				.then());
 		}
-		return this.client.sql(RECORD_USAGE_BATCH)
+		return run(this.client.sql(RECORD_USAGE_BATCH)
 			.bind("ids", usage.stream().map(KeyUsage::id).toArray(UUID[]::new))
 			.bind("counts", usage.stream().map(KeyUsage::count).toArray(Long[]::new))
 			.bind("times", usage.stream().map(KeyUsage::lastUsedAt).toArray(Instant[]::new))
 			.fetch()
 			.rowsUpdated()
-			.then();
+			.then());
 	}
 
 	private static GenericExecuteSpec bindRateLimit(GenericExecuteSpec spec, @Nullable RateLimit limit) {

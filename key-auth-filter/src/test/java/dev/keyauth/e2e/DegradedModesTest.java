@@ -226,6 +226,38 @@ class DegradedModesTest {
 		assertThat(b.status("/x", (String) created.get("key"))).isEqualTo(200);
 	}
 
+	/**
+	 * The pooled connections stop answering without being closed (a failover or partition that
+	 * left no reset behind, a middlebox that dropped them) while PostgreSQL itself is reachable.
+	 * Each dead connection costs one lookup its store timeout, and is then closed, not pooled
+	 * again (AbandonedConnections). Before, each went back to the pool after its timeout and was
+	 * handed out again: keys no cache held were refused for as long as the connections stayed
+	 * open.
+	 */
+	@Test
+	void pooledConnectionsThatStopAnsweringAreReplaced() {
+		List<String> keys = IntStream.range(0, 6)
+			.mapToObj((i) -> (String) a.admin().create("black-hole-" + UUID.randomUUID(), List.of()).get("key"))
+			.toList();
+		// Past the creations' repeated invalidations, so nothing evicts b's answers afterwards.
+		Instances.sleep(1300);
+		ConnectionPool pool = (ConnectionPool) b.bean(ConnectionFactory.class);
+		pool.warmup().block();
+		int open = pool.getMetrics().orElseThrow().idleSize();
+		assertThat(open).isGreaterThan(4);
+
+		postgres.blackHoleOpenConnections();
+		// A failed lookup is not cached: the same key asks the store each time. At most one store
+		// timeout (500 ms) per dead connection, plus the breaker's second.
+		Instances.awaitStatus(open * 500L + 10_000, 200, () -> b.status("/x", keys.get(0)));
+		// And from then on every key no cache holds is found at once.
+		for (String key : keys.subList(1, keys.size())) {
+			assertThat(b.status("/x", key)).isEqualTo(200);
+		}
+		// a's connections are black-holed too: close them all for the next test.
+		postgres.cut();
+	}
+
 	@Test
 	void bothDownThenBothRecoverOnTheirOwn() {
 		String cached = (String) createAndWarm("both-down").get("key");

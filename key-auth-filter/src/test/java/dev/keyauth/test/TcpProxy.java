@@ -9,12 +9,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A TCP forwarder on a loopback port in front of a real server (PostgreSQL, Redis), so a test can
  * cut the network to it and restore it without touching the server itself: {@link #cut()}
  * closes every open connection and refuses new ones; {@link #restore()} accepts again on the
- * same port. Uses plain threads, never an event loop.
+ * same port; {@link #blackHoleOpenConnections()} silently drops whatever the connections open at
+ * that moment carry, in both directions, while new connections work. Uses plain threads, never
+ * an event loop.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -25,6 +28,9 @@ public final class TcpProxy implements AutoCloseable {
 	private final int port;
 
 	private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+
+	// One flag per open connection: once set, its bytes are read and dropped.
+	private final Set<AtomicBoolean> links = ConcurrentHashMap.newKeySet();
 
 	private volatile ServerSocket server;
 
@@ -47,6 +53,17 @@ public final class TcpProxy implements AutoCloseable {
 			closeQuietly(socket);
 		}
 		this.sockets.clear();
+	}
+
+	/**
+	 * The open connections stay open but carry nothing any more, like connections to a server
+	 * that vanished without a reset or that a middlebox dropped: whatever is sent on them waits
+	 * for an answer that never comes. Connections opened afterwards work.
+	 */
+	public void blackHoleOpenConnections() {
+		for (AtomicBoolean link : this.links) {
+			link.set(true);
+		}
 	}
 
 	/** Accepts connections again. */
@@ -84,8 +101,10 @@ public final class TcpProxy implements AutoCloseable {
 					upstream.setTcpNoDelay(true);
 					this.sockets.add(client);
 					this.sockets.add(upstream);
-					pipe(client, upstream);
-					pipe(upstream, client);
+					AtomicBoolean blackHoled = new AtomicBoolean();
+					this.links.add(blackHoled);
+					pipe(client, upstream, blackHoled);
+					pipe(upstream, client, blackHoled);
 				}
 				catch (IOException ex) {
 					// closed by cut(), or the target refused: the client sees its socket close
@@ -96,14 +115,16 @@ public final class TcpProxy implements AutoCloseable {
 		acceptor.start();
 	}
 
-	private void pipe(Socket from, Socket to) {
+	private void pipe(Socket from, Socket to, AtomicBoolean blackHoled) {
 		Thread thread = new Thread(() -> {
 			byte[] buffer = new byte[16 * 1024];
 			try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
 				int read;
 				while ((read = in.read(buffer)) >= 0) {
-					out.write(buffer, 0, read);
-					out.flush();
+					if (!blackHoled.get()) {
+						out.write(buffer, 0, read);
+						out.flush();
+					}
 				}
 			}
 			catch (IOException ex) {
@@ -114,6 +135,7 @@ public final class TcpProxy implements AutoCloseable {
 				closeQuietly(to);
 				this.sockets.remove(from);
 				this.sockets.remove(to);
+				this.links.remove(blackHoled);
 			}
 		}, "tcp-proxy-pipe-" + this.port);
 		thread.setDaemon(true);
