@@ -20,6 +20,7 @@ import dev.keyauth.store.ApiKeyStore;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.tracing.LettuceObservationContext;
@@ -223,6 +224,38 @@ class KeyAuthCacheConfiguration {
 		LettuceClientOptionsBuilderCustomizer keyAuthLettuceFailFast() {
 			// Queued commands would make every request wait for a reconnect that may never come.
 			return (options) -> options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+		}
+
+		/**
+		 * Lettuce reconnects only a connection it sees closed. One that stops answering without
+		 * being closed (a failover or partition that left no reset behind, a middlebox that
+		 * dropped it) would otherwise be kept for as long as the kernel retries (about a quarter
+		 * of an hour), and meanwhile the Redis tier, the rate limits and the heartbeats on it all
+		 * fail. So the kernel is told to close a connection whose sent data has gone
+		 * unacknowledged for 10 s ({@code TCP_USER_TIMEOUT}), and idle connections send TCP
+		 * keepalives (after 15 s idle, every 5 s, 3 unanswered close it), which also keep a
+		 * middlebox from dropping them as idle; Lettuce then reconnects as after any outage.
+		 * Both need native transport (epoll or io_uring, that is Linux); elsewhere Lettuce
+		 * ignores them. Boot's connect timeout is kept; an application's own customizer runs
+		 * later and wins.
+		 */
+		@Bean
+		@Order(Ordered.HIGHEST_PRECEDENCE)
+		LettuceClientOptionsBuilderCustomizer keyAuthLettuceDeadConnectionDetection() {
+			return (options) -> options.socketOptions(options.build()
+				.getSocketOptions()
+				.mutate()
+				.keepAlive(SocketOptions.KeepAliveOptions.builder()
+					.enable()
+					.idle(Duration.ofSeconds(15))
+					.interval(Duration.ofSeconds(5))
+					.count(3)
+					.build())
+				.tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder()
+					.enable()
+					.tcpUserTimeout(Duration.ofSeconds(10))
+					.build())
+				.build());
 		}
 
 	}

@@ -42,6 +42,14 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * PostgreSQL is down too). Lettuce re-establishes a subscription lost in an outage; one that
  * could not be made (Redis down at start-up) is retried every heartbeat interval, forever.
  * <p>
+ * Lettuce reconnects only a connection it sees closed. A subscription whose connection stops
+ * delivering without being closed (a failover or partition that left no reset behind, a
+ * middlebox that dropped it) would stay in place for good: it only receives, so nothing on it
+ * ever times out. When Redis accepts the heartbeats but delivers none for {@link #replaceAfter},
+ * the subscription is therefore made again on a new connection. (The connections that send, the
+ * heartbeats' among them, are Lettuce's to replace: {@code KeyAuthCacheConfiguration} has the
+ * kernel close them when Redis stops acknowledging what they send.)
+ * <p>
  * The heartbeats and the subscription use Spring Data Redis's imperative API: a thread of this
  * bus's own subscribes and sends each heartbeat, waiting for Redis's reply, and messages are
  * handled on Lettuce's I/O thread as they arrive. Five heartbeats a second are most of what a
@@ -90,6 +98,17 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
+	/** How long heartbeats may go undelivered, although Redis accepts them, before the subscription is made again. */
+	private final long replaceAfter;
+
+	/**
+	 * Send time of the oldest heartbeat Redis accepted that has not been delivered yet (none if at
+	 * or before {@link #confirmedThrough}). Counting from accepted heartbeats, not from the last
+	 * delivered one, keeps a heartbeat thread that was merely held up (a long GC pause) from
+	 * passing for a dead subscription. Heartbeat thread only.
+	 */
+	private long oldestUndelivered;
+
 	public void setMetrics(KeyAuthMetrics metrics) {
 		this.metrics = metrics;
 	}
@@ -117,6 +136,9 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		this.timeout = timeout;
 		this.clock = clock;
 		this.evictions = evictions;
+		// Ten heartbeats, and never less than two seconds: long past any pause of a healthy Redis
+		// worth tolerating, short next to how long a dead connection would otherwise be kept.
+		this.replaceAfter = Math.max(10 * heartbeatInterval.toMillis(), 2000);
 	}
 
 	/**
@@ -172,7 +194,33 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 			subscribe(subscription);
 			return;
 		}
-		this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(this.clock.millis()));
+		long now = this.clock.millis();
+		this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(now));
+		// Redis took the heartbeat. If one it took long ago has still not come back, the
+		// subscription's connection is dead although still open.
+		if (this.oldestUndelivered <= this.confirmedThrough) {
+			this.oldestUndelivered = now;
+		}
+		long undeliveredFor = now - this.oldestUndelivered;
+		if (undeliveredFor >= this.replaceAfter) {
+			logger.warn("Redis accepted this instance's invalidation heartbeats but delivered none for "
+					+ undeliveredFor + " ms; subscribing again on a new connection");
+			this.oldestUndelivered = 0;
+			this.metrics.subscriptionReplaced();
+			this.subscription = null;
+			closeInBackground(subscription);
+			subscribe(null);
+		}
+	}
+
+	/**
+	 * Unsubscribing waits for Redis's reply, which a dead connection never sends: on a thread of
+	 * its own, until the command times out, so that the heartbeats go on.
+	 */
+	private static void closeInBackground(RedisConnection connection) {
+		Thread closer = new Thread(() -> closeQuietly(connection), "keyauth-subscription-close");
+		closer.setDaemon(true);
+		closer.start();
 	}
 
 	private void subscribe(@Nullable RedisConnection previous) {

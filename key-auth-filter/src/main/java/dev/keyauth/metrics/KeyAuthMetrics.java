@@ -49,4 +49,8 @@ public interface KeyAuthMetrics {
 	default void invalidationReceived() {
 	}
 
+	/** The invalidation subscription was made again because Redis stopped delivering on it. */
+	default void subscriptionReplaced() {
+	}
+
 }

@@ -19,7 +19,9 @@ import io.micrometer.core.instrument.Timer;
  * hit, miss);</li>
  * <li>{@code keyauth.store.lookups} (timer, tag {@code result}: success, error): key store query
  * latency;</li>
- * <li>{@code keyauth.invalidations} (counter, tag {@code direction}: sent, received).</li>
+ * <li>{@code keyauth.invalidations} (counter, tag {@code direction}: sent, received);</li>
+ * <li>{@code keyauth.invalidation.resubscriptions} (counter): subscriptions made again because
+ * Redis accepted heartbeats but stopped delivering them (a connection dead but still open).</li>
  * </ul>
  * Every meter is registered up front, so reporting never allocates or looks anything up.
  */
@@ -45,6 +47,8 @@ public class MicrometerKeyAuthMetrics implements KeyAuthMetrics {
 
 	private final Counter received;
 
+	private final Counter resubscriptions;
+
 	public MicrometerKeyAuthMetrics(MeterRegistry registry) {
 		for (Outcome outcome : Outcome.values()) {
 			this.outcomes.put(outcome, Counter.builder("keyauth.authentications")
@@ -63,6 +67,9 @@ public class MicrometerKeyAuthMetrics implements KeyAuthMetrics {
 		this.storeError = store(registry, "error");
 		this.sent = invalidations(registry, "sent");
 		this.received = invalidations(registry, "received");
+		this.resubscriptions = Counter.builder("keyauth.invalidation.resubscriptions")
+			.description("Invalidation subscriptions made again on a new connection")
+			.register(registry);
 	}
 
 	private static Counter cache(MeterRegistry registry, Tier tier, String result) {
@@ -121,6 +128,11 @@ public class MicrometerKeyAuthMetrics implements KeyAuthMetrics {
 	@Override
 	public void invalidationReceived() {
 		this.received.increment();
+	}
+
+	@Override
+	public void subscriptionReplaced() {
+		this.resubscriptions.increment();
 	}
 
 }

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.extension.ExtendWith;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.Command;
@@ -70,6 +71,7 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.data.redis.connection.ReactiveRedisConnection;
 import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.http.HttpHeaders;
 import org.springframework.util.ClassUtils;
@@ -127,7 +129,8 @@ class KeyAuthAutoConfigurationTest {
 		this.withRedis.run((context) -> assertThat(context).hasSingleBean(RedisKeyCache.class)
 			.hasSingleBean(RedisInvalidationBus.class)
 			.hasSingleBean(TieredApiKeyLookup.class)
-			.hasSingleBean(LettuceClientOptionsBuilderCustomizer.class));
+			.hasBean("keyAuthLettuceFailFast")
+			.hasBean("keyAuthLettuceDeadConnectionDetection"));
 		this.runner
 			.withConfiguration(AutoConfigurations.of(DataRedisAutoConfiguration.class,
 					DataRedisReactiveAutoConfiguration.class))
@@ -189,6 +192,43 @@ class KeyAuthAutoConfigurationTest {
 				connection.close();
 			}
 		});
+	}
+
+	@Test
+	void lettuceHasTheKernelCloseConnectionsThatStopAnswering() {
+		this.withRedis.withPropertyValues("spring.data.redis.connect-timeout=3s").run((context) -> {
+			SocketOptions socket = socketOptions(context);
+			assertThat(socket.isEnableTcpUserTimeout()).isTrue();
+			assertThat(socket.getTcpUserTimeout().getTcpUserTimeout()).isEqualTo(Duration.ofSeconds(10));
+			assertThat(socket.isKeepAlive()).isTrue();
+			assertThat(socket.getKeepAlive().getIdle()).isEqualTo(Duration.ofSeconds(15));
+			assertThat(socket.getKeepAlive().getInterval()).isEqualTo(Duration.ofSeconds(5));
+			assertThat(socket.getKeepAlive().getCount()).isEqualTo(3);
+			// Spring Boot's own socket setting is kept.
+			assertThat(socket.getConnectTimeout()).isEqualTo(Duration.ofSeconds(3));
+			// And Lettuce connects with them.
+			ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
+				.getReactiveConnection();
+			try {
+				assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
+			}
+			finally {
+				connection.close();
+			}
+		});
+		// An application's own socket options win.
+		this.withRedis
+			.withBean("ownSocketOptions", LettuceClientOptionsBuilderCustomizer.class,
+					() -> (options) -> options.socketOptions(SocketOptions.create()))
+			.run((context) -> assertThat(socketOptions(context).isKeepAlive()).isFalse());
+	}
+
+	private static SocketOptions socketOptions(org.springframework.context.ApplicationContext context) {
+		return context.getBean(LettuceConnectionFactory.class)
+			.getClientConfiguration()
+			.getClientOptions()
+			.orElseThrow()
+			.getSocketOptions();
 	}
 
 	@Test

@@ -59,6 +59,9 @@ class DegradedModesTest {
 		redis = new TcpProxy(TestRedis.host(), TestRedis.port());
 		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
 		properties.put("keyauth.store.timeout", "500ms");
+		// Lettuce's own bound on commands the plugin gives no timeout of its own (the heartbeats):
+		// Spring Boot's default is a minute.
+		properties.put("spring.data.redis.timeout", "1s");
 		a = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
 		b = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
 	}
@@ -283,11 +286,51 @@ class DegradedModesTest {
 		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
 	}
 
+	/**
+	 * The subscriptions' connections stop delivering without being closed (a failover or
+	 * partition that left no reset behind) while Redis takes commands on the others. Lettuce
+	 * reconnects only a connection it sees closed, and a subscription sends nothing that could
+	 * time out, so it stayed on the dead connection until a restart: no invalidation arrived by
+	 * pub/sub any more, and every instance trusted its cache only for the unconfirmed-trust bound.
+	 * (Dead connections that send are the kernel's to close, by the TCP options the plugin sets;
+	 * a proxy in user space cannot show that, as its own kernel acknowledges everything.)
+	 */
+	@Test
+	void aSubscriptionThatStopsDeliveringIsMadeAgain() {
+		// Both subscriptions made (at start-up, or again after an earlier test) and quiet since.
+		for (GatewayInstance instance : List.of(a, b)) {
+			RedisInvalidationBus bus = instance.bean(RedisInvalidationBus.class);
+			Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+		}
+		Instances.sleep(1500);
+		redis.blackHoleReceiveOnlyConnections(Duration.ofSeconds(1));
+		for (GatewayInstance instance : List.of(a, b)) {
+			RedisInvalidationBus bus = instance.bean(RedisInvalidationBus.class);
+			io.micrometer.core.instrument.Counter resubscriptions = instance
+				.bean(io.micrometer.core.instrument.MeterRegistry.class)
+				.counter("keyauth.invalidation.resubscriptions");
+			// Heartbeats arrive again, on a new subscription.
+			Instances.await(20_000, () -> resubscriptions.count() >= 1
+					&& System.currentTimeMillis() - bus.confirmedThrough() < 500);
+		}
+		// A revocation on a reaches b through b's new subscription, well within the trust bound.
+		Map<String, Object> created = createAndWarm("dead-subscription");
+		long start = System.nanoTime();
+		a.admin().revoke((String) created.get("id"));
+		Instances.awaitStatus(5000, 401, () -> b.status("/x", (String) created.get("key")));
+		assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(500));
+		// Close the dead connections the proxy still holds open, for the next test.
+		redis.cut();
+	}
+
 	@Test
 	void anInstanceStartedWhileRedisIsDownSubscribesOnceItIsBack() {
 		redis.cut();
 		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
 		properties.put("keyauth.store.timeout", "500ms");
+		// Lettuce's own bound on commands the plugin gives no timeout of its own (the heartbeats):
+		// Spring Boot's default is a minute.
+		properties.put("spring.data.redis.timeout", "1s");
 		// Closed with the others after all tests: closing an instance releases the Reactor Netty
 		// resources that every instance in this JVM shares.
 		late = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);

@@ -9,15 +9,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A TCP forwarder on a loopback port in front of a real server (PostgreSQL, Redis), so a test can
  * cut the network to it and restore it without touching the server itself: {@link #cut()}
  * closes every open connection and refuses new ones; {@link #restore()} accepts again on the
  * same port; {@link #blackHoleOpenConnections()} silently drops whatever the connections open at
- * that moment carry, in both directions, while new connections work. Uses plain threads, never
- * an event loop.
+ * that moment carry, in both directions, while new connections work, and
+ * {@link #blackHoleReceiveOnlyConnections} does so for those on which only the server speaks.
+ * Uses plain threads, never an event loop.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -29,8 +29,7 @@ public final class TcpProxy implements AutoCloseable {
 
 	private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
 
-	// One flag per open connection: once set, its bytes are read and dropped.
-	private final Set<AtomicBoolean> links = ConcurrentHashMap.newKeySet();
+	private final Set<Link> links = ConcurrentHashMap.newKeySet();
 
 	private volatile ServerSocket server;
 
@@ -61,8 +60,22 @@ public final class TcpProxy implements AutoCloseable {
 	 * for an answer that never comes. Connections opened afterwards work.
 	 */
 	public void blackHoleOpenConnections() {
-		for (AtomicBoolean link : this.links) {
-			link.set(true);
+		for (Link link : this.links) {
+			link.blackHoled = true;
+		}
+	}
+
+	/**
+	 * Like {@link #blackHoleOpenConnections()}, for the open connections on which the client has
+	 * sent nothing for {@code quiet} while the server has sent something within it: a Redis
+	 * subscription, say, and not an idle connection.
+	 */
+	public void blackHoleReceiveOnlyConnections(java.time.Duration quiet) {
+		long now = System.nanoTime();
+		for (Link link : this.links) {
+			if (now - link.lastFromClient >= quiet.toNanos() && now - link.lastFromServer < quiet.toNanos()) {
+				link.blackHoled = true;
+			}
 		}
 	}
 
@@ -101,10 +114,10 @@ public final class TcpProxy implements AutoCloseable {
 					upstream.setTcpNoDelay(true);
 					this.sockets.add(client);
 					this.sockets.add(upstream);
-					AtomicBoolean blackHoled = new AtomicBoolean();
-					this.links.add(blackHoled);
-					pipe(client, upstream, blackHoled);
-					pipe(upstream, client, blackHoled);
+					Link link = new Link();
+					this.links.add(link);
+					pipe(client, upstream, link, true);
+					pipe(upstream, client, link, false);
 				}
 				catch (IOException ex) {
 					// closed by cut(), or the target refused: the client sees its socket close
@@ -115,13 +128,19 @@ public final class TcpProxy implements AutoCloseable {
 		acceptor.start();
 	}
 
-	private void pipe(Socket from, Socket to, AtomicBoolean blackHoled) {
+	private void pipe(Socket from, Socket to, Link link, boolean fromClient) {
 		Thread thread = new Thread(() -> {
 			byte[] buffer = new byte[16 * 1024];
 			try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
 				int read;
 				while ((read = in.read(buffer)) >= 0) {
-					if (!blackHoled.get()) {
+					if (fromClient) {
+						link.lastFromClient = System.nanoTime();
+					}
+					else {
+						link.lastFromServer = System.nanoTime();
+					}
+					if (!link.blackHoled) {
 						out.write(buffer, 0, read);
 						out.flush();
 					}
@@ -135,7 +154,7 @@ public final class TcpProxy implements AutoCloseable {
 				closeQuietly(to);
 				this.sockets.remove(from);
 				this.sockets.remove(to);
-				this.links.remove(blackHoled);
+				this.links.remove(link);
 			}
 		}, "tcp-proxy-pipe-" + this.port);
 		thread.setDaemon(true);
@@ -149,6 +168,17 @@ public final class TcpProxy implements AutoCloseable {
 		catch (Exception ex) {
 			// already closed
 		}
+	}
+
+	/** One proxied connection: once black-holed, its bytes are read and dropped. */
+	private static final class Link {
+
+		volatile boolean blackHoled;
+
+		volatile long lastFromClient = System.nanoTime();
+
+		volatile long lastFromServer = System.nanoTime();
+
 	}
 
 }
