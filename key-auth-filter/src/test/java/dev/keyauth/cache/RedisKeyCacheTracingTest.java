@@ -63,11 +63,11 @@ class RedisKeyCacheTracingTest {
 		// Timeouts about as long as a reply takes here, so that many fire while a command is on
 		// its way; a breaker that ignores the timeouts (so never opens and every read reaches Redis)
 		// and counts both outcomes.
-		for (long micros : new long[] { 50, 100, 200, 400 }) {
+		AtomicInteger timedOut = new AtomicInteger();
+		AtomicInteger answered = new AtomicInteger();
+		for (long micros : new long[] { 50, 100, 200, 400, 800 }) {
 			CircuitBreaker breaker = CircuitBreaker.of("reads-" + micros,
 					CircuitBreakerConfig.custom().ignoreExceptions(Exception.class).build());
-			AtomicInteger timedOut = new AtomicInteger();
-			AtomicInteger answered = new AtomicInteger();
 			breaker.getEventPublisher().onIgnoredError((event) -> timedOut.incrementAndGet());
 			breaker.getEventPublisher().onSuccess((event) -> answered.incrementAndGet());
 			RedisKeyCache cache = new RedisKeyCache(new ReactiveStringRedisTemplate(this.factory), new JsonMapper(),
@@ -80,10 +80,12 @@ class RedisKeyCacheTracingTest {
 			assertThat(ended.await(20, TimeUnit.SECONDS))
 				.as("reads still running %d s after the last started, with a %d µs timeout", 20, micros)
 				.isTrue();
-			// Both outcomes happened, so the timeouts did race the replies.
-			assertThat(timedOut).as("timed out").hasPositiveValue();
-			assertThat(answered).as("answered").hasPositiveValue();
 		}
+		// Both outcomes happened, so the timeouts did race the replies. (Which timeout is about as
+		// long as a reply depends on the machine's speed at the moment: over all of them, not per
+		// timeout; a slow moment once left the shortest with no answer at all.)
+		assertThat(timedOut).as("timed out").hasPositiveValue();
+		assertThat(answered).as("answered").hasPositiveValue();
 	}
 
 }
