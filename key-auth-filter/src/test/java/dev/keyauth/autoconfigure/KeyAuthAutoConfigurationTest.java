@@ -183,14 +183,7 @@ class KeyAuthAutoConfigurationTest {
 			assertThat(context.getBean(ClientResources.class).eventLoopGroupProvider())
 				.isSameAs(context.getBean(IoEventLoopGroupProvider.class));
 			// And Lettuce connects and answers over them.
-			ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
-				.getReactiveConnection();
-			try {
-				assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
-			}
-			finally {
-				connection.close();
-			}
+			assertRedisAnswers(context);
 		});
 	}
 
@@ -207,20 +200,24 @@ class KeyAuthAutoConfigurationTest {
 			// Spring Boot's own socket setting is kept.
 			assertThat(socket.getConnectTimeout()).isEqualTo(Duration.ofSeconds(3));
 			// And Lettuce connects with them.
-			ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
-				.getReactiveConnection();
-			try {
-				assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
-			}
-			finally {
-				connection.close();
-			}
+			assertRedisAnswers(context);
 		});
 		// An application's own socket options win.
 		this.withRedis
 			.withBean("ownSocketOptions", LettuceClientOptionsBuilderCustomizer.class,
 					() -> (options) -> options.socketOptions(SocketOptions.create()))
 			.run((context) -> assertThat(socketOptions(context).isKeepAlive()).isFalse());
+	}
+
+	private static void assertRedisAnswers(org.springframework.context.ApplicationContext context) {
+		ReactiveRedisConnection connection = context.getBean(ReactiveRedisConnectionFactory.class)
+			.getReactiveConnection();
+		try {
+			assertThat(connection.ping().block(Duration.ofSeconds(5))).isEqualTo("PONG");
+		}
+		finally {
+			connection.close();
+		}
 	}
 
 	private static SocketOptions socketOptions(org.springframework.context.ApplicationContext context) {

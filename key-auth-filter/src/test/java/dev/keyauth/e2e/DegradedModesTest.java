@@ -220,7 +220,7 @@ class DegradedModesTest {
 	 * PostgreSQL closes every pooled connection (a restart, a failover) and is back a moment
 	 * later: the very first admin call and the very first lookup of a key no cache holds must
 	 * work. With Spring Boot's pool defaults each acquisition passed over at most two dead
-	 * connections, so the first five calls per instance failed (KeyAuthPoolDefaults).
+	 * connections, so the first five calls per instance failed (KeyAuthPropertyDefaults).
 	 */
 	@Test
 	void aPostgresRestartCostsNoCallOnceItIsBack() {

@@ -50,10 +50,7 @@ class AbandonedConnectionsTest {
 	@Test
 	void aCallAbandonedByItsTimeoutClosesItsConnectionAndTheNextCallGetsANewOne() {
 		Connection[] lent = new Connection[1];
-		Mono<Object> hangs = this.client.inConnection((connection) -> {
-			lent[0] = physical(connection);
-			return Mono.never();
-		});
+		Mono<Object> hangs = hangingCall(lent);
 		StepVerifier.create(AbandonedConnections.guard(hangs).timeout(Duration.ofMillis(100)))
 			.expectError(TimeoutException.class)
 			.verify(Duration.ofSeconds(5));
@@ -71,10 +68,7 @@ class AbandonedConnectionsTest {
 	@Test
 	void aCallNotGuardedIsLeftAsBefore() {
 		Connection[] lent = new Connection[1];
-		Mono<Object> hangs = this.client.inConnection((connection) -> {
-			lent[0] = physical(connection);
-			return Mono.never();
-		});
+		Mono<Object> hangs = hangingCall(lent);
 		StepVerifier.create(hangs.timeout(Duration.ofMillis(100)))
 			.expectError(TimeoutException.class)
 			.verify(Duration.ofSeconds(5));
@@ -82,6 +76,14 @@ class AbandonedConnectionsTest {
 		assertThat(lent[0]).isNotNull();
 		assertThat(awaitReleased()).isTrue();
 		assertThat(physical(AbandonedConnections.guard(this.client.inConnection(Mono::just)).block())).isSameAs(lent[0]);
+	}
+
+	/** A call that never ends on its connection, which it puts in {@code lent}. */
+	private Mono<Object> hangingCall(Connection[] lent) {
+		return this.client.inConnection((connection) -> {
+			lent[0] = physical(connection);
+			return Mono.never();
+		});
 	}
 
 	private boolean awaitReleased() {

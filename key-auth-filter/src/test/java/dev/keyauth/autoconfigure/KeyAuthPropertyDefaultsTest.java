@@ -12,7 +12,7 @@ import org.springframework.core.env.StandardEnvironment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class KeyAuthPoolDefaultsTest {
+class KeyAuthPropertyDefaultsTest {
 
 	@Test
 	void anAcquisitionMayPassOverEveryConnectionOfBootsDefaultPool() {
@@ -33,14 +33,28 @@ class KeyAuthPoolDefaultsTest {
 	@Test
 	void nothingChangesWithKeyAuthOff() {
 		assertThat(acquireRetry(Map.of("keyauth.enabled", "false"))).isNull();
+		assertThat(environment(Map.of("keyauth.enabled", "false")).getProperty("management.server.port")).isNull();
+	}
+
+	@Test
+	void actuatorAndTheAdminApiMoveOffTheProxyPort() {
+		StandardEnvironment environment = environment(Map.of());
+		assertThat(environment.getProperty("management.server.port")).isEqualTo("8081");
+		assertThat(environment.getProperty("management.server.address")).isEqualTo("127.0.0.1");
+		assertThat(environment(Map.of("management.server.port", "9000")).getProperty("management.server.port"))
+			.isEqualTo("9000");
 	}
 
 	private static @Nullable Integer acquireRetry(Map<String, Object> settings) {
+		// Bound the way Spring Boot binds its R2DBC pool settings, placeholders resolved.
+		return Binder.get(environment(settings)).bind("spring.r2dbc.pool.acquire-retry", Integer.class).orElse(null);
+	}
+
+	private static StandardEnvironment environment(Map<String, Object> settings) {
 		StandardEnvironment environment = new StandardEnvironment();
 		environment.getPropertySources().addFirst(new MapPropertySource("application", settings));
-		new KeyAuthPoolDefaults().postProcessEnvironment(environment, new SpringApplication());
-		// Bound the way Spring Boot binds its R2DBC pool settings, placeholders resolved.
-		return Binder.get(environment).bind("spring.r2dbc.pool.acquire-retry", Integer.class).orElse(null);
+		new KeyAuthPropertyDefaults().postProcessEnvironment(environment, new SpringApplication());
+		return environment;
 	}
 
 }

@@ -1,0 +1,46 @@
+package dev.keyauth.autoconfigure;
+
+import java.util.Map;
+
+import org.springframework.boot.EnvironmentPostProcessor;
+import org.springframework.boot.SpringApplication;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * Spring Boot settings the plugin changes by default, as defaults of the lowest precedence: any
+ * setting of the application wins, and with {@code keyauth.enabled=false} there are none.
+ * <ul>
+ * <li>Actuator, and with it the key admin API, moves off the proxy port: to port 8081 on the
+ * loopback interface.</li>
+ * <li>An acquisition from Spring Boot's R2DBC pool may pass over every dead connection
+ * ({@code spring.r2dbc.pool.acquire-retry} follows the pool's {@code max-size}; Boot's default is
+ * 1). When PostgreSQL closes its connections (a restart, a failover, an idle-session timeout),
+ * they stay in the pool until handed out; r2dbc-pool validates each as it hands it out and, when
+ * it is closed, discards it and tries again, but only that many times. With the default ten
+ * connections dead and one retry, each of the next five acquisitions failed: keys no cache held
+ * were answered 503 and admin calls failed although PostgreSQL was back. While PostgreSQL is
+ * down, an acquisition now tries that many new connections, each refused at once; the store's
+ * timeout and breaker bound it as before. A connection factory the application builds itself is
+ * not affected.</li>
+ * </ul>
+ */
+public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
+
+	static final String PROPERTY_SOURCE_NAME = "keyauthPropertyDefaults";
+
+	@Override
+	public void postProcessEnvironment(ConfigurableEnvironment environment, SpringApplication application) {
+		if (!environment.getProperty("keyauth.enabled", Boolean.class, true)) {
+			return;
+		}
+		environment.getPropertySources()
+			.addLast(new MapPropertySource(PROPERTY_SOURCE_NAME, Map.of(
+					"management.server.port", "8081",
+					"management.server.address", "127.0.0.1",
+					// Resolved when Boot binds its pool settings, so it follows the application's
+					// max-size (Boot's default is 10).
+					"spring.r2dbc.pool.acquire-retry", "${spring.r2dbc.pool.max-size:10}")));
+	}
+
+}
