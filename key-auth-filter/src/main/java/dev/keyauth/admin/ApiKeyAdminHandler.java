@@ -62,6 +62,7 @@ public class ApiKeyAdminHandler {
 		return requireJson(request).then(readBody(request))
 			.map((body) -> CreateApiKeyRequest.parse(body, now(), this.maxScopes, this.json))
 			.flatMap(this.service::create)
+			.doOnNext((issued) -> AdminAuditLog.changed("created", issued.apiKey(), request))
 			.flatMap((issued) -> ServerResponse.created(URI.create(request.path() + "/" + issued.apiKey().id()))
 				.contentType(MediaType.APPLICATION_JSON)
 				.header(HttpHeaders.CACHE_CONTROL, "no-store")
@@ -75,6 +76,7 @@ public class ApiKeyAdminHandler {
 			.flatMap((id) -> requireJson(request).then(readBody(request))
 				.map((body) -> UpdateApiKeyRequest.parse(body, now(), this.maxScopes, this.json))
 				.flatMap((update) -> this.service.update(id, update)))
+			.doOnNext((key) -> AdminAuditLog.changed("updated", key, request))
 			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
 			.onErrorResume(AdminResponses::error);
 	}
@@ -83,6 +85,7 @@ public class ApiKeyAdminHandler {
 	public Mono<ServerResponse> disable(ServerRequest request) {
 		return Mono.fromCallable(() -> id(request))
 			.flatMap(this.service::disable)
+			.doOnNext((key) -> AdminAuditLog.changed("disabled", key, request))
 			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
 			.onErrorResume(AdminResponses::error);
 	}
@@ -91,6 +94,7 @@ public class ApiKeyAdminHandler {
 	public Mono<ServerResponse> enable(ServerRequest request) {
 		return Mono.fromCallable(() -> id(request))
 			.flatMap(this.service::enable)
+			.doOnNext((key) -> AdminAuditLog.changed("enabled", key, request))
 			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
 			.onErrorResume(AdminResponses::error);
 	}
@@ -108,6 +112,7 @@ public class ApiKeyAdminHandler {
 				return this.service.rotate(id, (grace != null) ? grace : this.defaultGrace,
 						AdminJson.expiry(body, now()));
 			}))
+			.doOnNext((rotation) -> AdminAuditLog.rotated(rotation.previous(), rotation.issued().apiKey(), request))
 			.flatMap((rotation) -> {
 				Map<String, Object> view = ApiKeyView.created(rotation.issued());
 				view.put("rotatedFrom", rotation.previous().id().toString());
@@ -131,6 +136,7 @@ public class ApiKeyAdminHandler {
 			}
 			return consumerId;
 		}).flatMap((consumerId) -> this.service.revokeAll(consumerId).flatMap((count) -> {
+			AdminAuditLog.revokedAll(consumerId, count, request);
 			Map<String, Object> body = new LinkedHashMap<>();
 			body.put("consumerId", consumerId);
 			body.put("revoked", count);
@@ -160,6 +166,7 @@ public class ApiKeyAdminHandler {
 	public Mono<ServerResponse> revoke(ServerRequest request) {
 		return Mono.fromCallable(() -> id(request))
 			.flatMap((id) -> this.service.revoke(id).switchIfEmpty(notFound(id)))
+			.doOnNext((key) -> AdminAuditLog.changed("revoked", key, request))
 			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
 			.onErrorResume(AdminResponses::error);
 	}

@@ -11,6 +11,7 @@ import dev.keyauth.test.TestPostgres;
 import dev.keyauth.test.TestServices;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -18,6 +19,8 @@ import reactor.netty.resources.ConnectionProvider;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.core.ParameterizedTypeReference;
 import org.springframework.http.HttpStatus;
@@ -34,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The admin API on the management port against real PostgreSQL: what it returns, what it
  * refuses, and that a refused request stores nothing.
  */
+@ExtendWith(OutputCaptureExtension.class)
 @SpringBootTest(classes = MinimalGatewayApplication.class, webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "keyauth.admin.token=" + KeyAuthEndToEndTest.ADMIN_TOKEN,
 				"keyauth.admin.max-scopes=3" })
@@ -412,6 +416,36 @@ class AdminApiTest {
 
 	private static String abbreviate(String body) {
 		return (body.length() <= 120) ? body : body.substring(0, 120) + "... (" + body.length() + " chars)";
+	}
+
+	@Test
+	void everyChangeIsAuditedWithoutTheKey(CapturedOutput output) {
+		Map<String, Object> created = this.admin.create(this.consumer, List.of("orders:read"));
+		String id = (String) created.get("id");
+		String key = (String) created.get("key");
+		this.admin.client().patch().uri("/{id}", id).contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"name\":\"renamed\"}").exchange().expectStatus().isOk();
+		this.admin.client().post().uri("/{id}/disable", id).exchange().expectStatus().isOk();
+		this.admin.client().post().uri("/{id}/enable", id).exchange().expectStatus().isOk();
+		Map<String, Object> successor = this.admin.client().post().uri("/{id}/rotate", id)
+			.contentType(MediaType.APPLICATION_JSON).bodyValue("{\"gracePeriod\":\"PT1H\"}").exchange()
+			.expectStatus().isCreated().expectBody(JSON).returnResult().getResponseBody();
+		this.admin.revoke(id);
+		this.admin.client().delete().uri((uri) -> uri.queryParam("consumerId", this.consumer).build()).exchange()
+			.expectStatus().isOk();
+		// A read is not a change.
+		this.admin.client().get().uri("/{id}", id).exchange().expectStatus().isOk();
+
+		String by = " by=127.0.0.1";
+		String prefix = "action=%s key=" + id + " consumer=" + this.consumer;
+		assertThat(output.getOut()).contains(prefix.formatted("created") + by, prefix.formatted("updated") + by,
+				prefix.formatted("disabled") + by, prefix.formatted("enabled") + by,
+				prefix.formatted("rotated") + " successor=" + successor.get("id"),
+				prefix.formatted("revoked") + by,
+				"action=revoked-all consumer=" + this.consumer + " count=1" + by);
+		assertThat(output.getOut().lines().filter((line) -> line.contains(id) && line.contains("keyauth.audit")))
+			.hasSize(6);
+		assertThat(output.toString()).doesNotContain(key).doesNotContain((String) successor.get("key"));
 	}
 
 }
