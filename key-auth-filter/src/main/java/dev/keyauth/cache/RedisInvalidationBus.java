@@ -45,8 +45,9 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * Lettuce reconnects only a connection it sees closed. A subscription whose connection stops
  * delivering without being closed (a failover or partition that left no reset behind, a
  * middlebox that dropped it) would stay in place for good: it only receives, so nothing on it
- * ever times out. When Redis accepts the heartbeats but delivers none for {@link #replaceAfter},
- * the subscription is therefore made again on a new connection. (The connections that send, the
+ * ever times out. When Redis accepts the heartbeats but delivers none for ten heartbeat intervals
+ * (at least two seconds), the subscription is therefore made again on a new connection
+ * ({@link DeliveryWatch}). (The connections that send, the
  * heartbeats' among them, are Lettuce's to replace: {@code KeyAuthCacheConfiguration} has the
  * kernel close them when Redis stops acknowledging what they send.)
  * <p>
@@ -98,16 +99,8 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
-	/** How long heartbeats may go undelivered, although Redis accepts them, before the subscription is made again. */
-	private final long replaceAfter;
-
-	/**
-	 * Send time of the oldest heartbeat Redis accepted that has not been delivered yet (none if at
-	 * or before {@link #confirmedThrough}). Counting from accepted heartbeats, not from the last
-	 * delivered one, keeps a heartbeat thread that was merely held up (a long GC pause) from
-	 * passing for a dead subscription. Heartbeat thread only.
-	 */
-	private long oldestUndelivered;
+	/** Heartbeat thread only. */
+	private final DeliveryWatch deliveries;
 
 	public void setMetrics(KeyAuthMetrics metrics) {
 		this.metrics = metrics;
@@ -138,7 +131,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		this.evictions = evictions;
 		// Ten heartbeats, and never less than two seconds: long past any pause of a healthy Redis
 		// worth tolerating, short next to how long a dead connection would otherwise be kept.
-		this.replaceAfter = Math.max(10 * heartbeatInterval.toMillis(), 2000);
+		this.deliveries = new DeliveryWatch(Math.max(10 * heartbeatInterval.toMillis(), 2000));
 	}
 
 	/**
@@ -198,14 +191,10 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(now));
 		// Redis took the heartbeat. If one it took long ago has still not come back, the
 		// subscription's connection is dead although still open.
-		if (this.oldestUndelivered <= this.confirmedThrough) {
-			this.oldestUndelivered = now;
-		}
-		long undeliveredFor = now - this.oldestUndelivered;
-		if (undeliveredFor >= this.replaceAfter) {
+		long undeliveredFor = this.deliveries.accepted(now, this.confirmedThrough);
+		if (undeliveredFor >= 0) {
 			logger.warn("Redis accepted this instance's invalidation heartbeats but delivered none for "
 					+ undeliveredFor + " ms; subscribing again on a new connection");
-			this.oldestUndelivered = 0;
 			this.metrics.subscriptionReplaced();
 			this.subscription = null;
 			closeInBackground(subscription);

@@ -1,5 +1,6 @@
 package dev.keyauth.cache;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -10,47 +11,49 @@ import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.test.Instances;
 import dev.keyauth.test.MutableClock;
 import dev.keyauth.test.TestRedis;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The bus against the real Redis, with a clock the test moves. */
+/** The bus against the real Redis. */
 class RedisInvalidationBusTest {
-
-	private final LettuceConnectionFactory connections = new LettuceConnectionFactory(
-			new RedisStandaloneConfiguration(TestRedis.host(), TestRedis.port()));
-
-	private final MutableClock clock = new MutableClock(Instant.now());
 
 	private final AtomicInteger resubscriptions = new AtomicInteger();
 
 	private final AtomicInteger evictAlls = new AtomicInteger();
 
-	private RedisInvalidationBus bus;
+	private @Nullable LettuceConnectionFactory connections;
+
+	private @Nullable RedisInvalidationBus bus;
 
 	@AfterEach
 	void stop() {
 		if (this.bus != null) {
 			this.bus.stop();
 		}
-		this.connections.destroy();
+		if (this.connections != null) {
+			this.connections.destroy();
+		}
 	}
 
 	@Test
 	void aHeartbeatThreadThatWasHeldUpDoesNotPassForADeadSubscription() {
-		start();
-		Instances.await(10_000, () -> this.bus.confirmedThrough() == this.clock.millis());
+		MutableClock clock = new MutableClock(Instant.now());
+		RedisInvalidationBus bus = start(clock, TestRedis.host(), TestRedis.port());
+		Instances.await(10_000, () -> bus.confirmedThrough() == clock.millis());
 		int evictionsBefore = this.evictAlls.get();
 
 		// No heartbeat was sent for 5 s (a long GC pause, a starved thread): the last one
 		// delivered is 5 s old, but nothing Redis accepted went undelivered.
-		this.clock.advance(Duration.ofSeconds(5));
-		Instances.await(10_000, () -> this.bus.confirmedThrough() == this.clock.millis());
+		clock.advance(Duration.ofSeconds(5));
+		Instances.await(10_000, () -> bus.confirmedThrough() == clock.millis());
 		Instances.sleep(300);
 
 		assertThat(this.resubscriptions).hasValue(0);
@@ -58,12 +61,15 @@ class RedisInvalidationBusTest {
 		assertThat(this.evictAlls.get()).isEqualTo(evictionsBefore + 1);
 	}
 
-	private void start() {
-		this.connections.afterPropertiesSet();
-		this.connections.start();
-		this.bus = new RedisInvalidationBus(this.connections, new ReactiveStringRedisTemplate(this.connections),
-				"keyauth-test:invalidations:" + UUID.randomUUID(), Duration.ofMillis(50), Duration.ofSeconds(1),
-				this.clock, new LocalCacheEvictions() {
+	private RedisInvalidationBus start(Clock clock, String host, int port) {
+		LettuceConnectionFactory connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(host, port),
+				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+		connections.afterPropertiesSet();
+		connections.start();
+		this.connections = connections;
+		RedisInvalidationBus bus = new RedisInvalidationBus(connections, new ReactiveStringRedisTemplate(connections),
+				"keyauth-test:invalidations:" + UUID.randomUUID(), Duration.ofMillis(50), Duration.ofSeconds(1), clock,
+				new LocalCacheEvictions() {
 
 					@Override
 					public void evict(KeyHash hash) {
@@ -75,7 +81,7 @@ class RedisInvalidationBusTest {
 					}
 
 				});
-		this.bus.setMetrics(new KeyAuthMetrics() {
+		bus.setMetrics(new KeyAuthMetrics() {
 
 			@Override
 			public void subscriptionReplaced() {
@@ -83,7 +89,9 @@ class RedisInvalidationBusTest {
 			}
 
 		});
-		this.bus.start();
+		bus.start();
+		this.bus = bus;
+		return bus;
 	}
 
 }
