@@ -178,18 +178,19 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	}
 
 	/**
-	 * Every call goes through here: guarded, so that a connection whose call is abandoned is not
-	 * pooled again (with a client over {@link AbandonedConnections#closing}), and off the event
-	 * loop for a blocking database.
+	 * Every call goes through here. Over the network, guarded, so that a connection whose call
+	 * is abandoned is not pooled again (with a client over {@link AbandonedConnections#closing}).
+	 * A blocking (embedded) database instead runs off the event loop; its connections cannot go
+	 * dead the way a network's can, and closing one does file I/O on whatever thread cancelled.
 	 */
 	private <T> Mono<T> run(Mono<T> statement) {
-		Mono<T> guarded = AbandonedConnections.guard(statement);
-		return this.dialect.blocking ? guarded.subscribeOn(Schedulers.boundedElastic()) : guarded;
+		return this.dialect.blocking ? statement.subscribeOn(Schedulers.boundedElastic())
+				: AbandonedConnections.guard(statement);
 	}
 
 	private <T> Flux<T> run(Flux<T> statement) {
-		Flux<T> guarded = AbandonedConnections.guard(statement);
-		return this.dialect.blocking ? guarded.subscribeOn(Schedulers.boundedElastic()) : guarded;
+		return this.dialect.blocking ? statement.subscribeOn(Schedulers.boundedElastic())
+				: AbandonedConnections.guard(statement);
 	}
 
 	private GenericExecuteSpec bindScopes(GenericExecuteSpec spec, List<String> scopes) {
