@@ -36,9 +36,46 @@ public final class TcpProxy implements AutoCloseable {
 	public TcpProxy(String targetHost, int targetPort) {
 		this.targetHost = targetHost;
 		this.targetPort = targetPort;
-		this.server = bind(0);
+		this.server = bindOutsideEphemeralPorts();
 		this.port = this.server.getLocalPort();
 		accept(this.server);
+	}
+
+	/**
+	 * A port the kernel never picks as the source port of an outgoing connection. While cut, a
+	 * client reconnecting to an ephemeral port with nothing listening on it can be given that
+	 * very port as its source and connect to itself (TCP simultaneous open); the port is then
+	 * taken and {@link #restore()} cannot listen on it again.
+	 */
+	private static ServerSocket bindOutsideEphemeralPorts() {
+		int lowestEphemeral = 32768;
+		try {
+			// Not readString: /proc reports a size of its own that is not the content's.
+			String range = java.nio.file.Files
+				.readAllLines(java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"))
+				.get(0);
+			lowestEphemeral = Integer.parseInt(range.trim().split("\\s+")[0]);
+		}
+		catch (IOException | RuntimeException ex) {
+			// not Linux: keep the usual lower bound
+		}
+		int from = Math.max(1024, lowestEphemeral - 12_000);
+		if (from >= lowestEphemeral) {
+			return bind(0);
+		}
+		java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+		for (int attempt = 0; attempt < 200; attempt++) {
+			try {
+				ServerSocket server = new ServerSocket();
+				server.setReuseAddress(true);
+				server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), random.nextInt(from, lowestEphemeral)));
+				return server;
+			}
+			catch (IOException ex) {
+				// taken: try another
+			}
+		}
+		return bind(0);
 	}
 
 	public int port() {
