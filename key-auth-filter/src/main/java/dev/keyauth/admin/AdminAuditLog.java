@@ -15,7 +15,8 @@ import org.springframework.web.reactive.function.server.ServerRequest;
  * <p>
  * A line names the action, the key's id, its consumer and the caller's address, as
  * {@code key=value} pairs; never the key, its hash, or anything else from the request. Consumer
- * ids are printable ASCII (the admin API refuses any other), so a line cannot be split or forged.
+ * ids are printable ASCII (the admin API refuses any other), so a line cannot be split; they are
+ * quoted, so that one holding a space or {@code by=} cannot pass for another field either.
  * Reads are not logged.
  */
 final class AdminAuditLog {
@@ -27,22 +28,26 @@ final class AdminAuditLog {
 
 	static void changed(String action, ApiKey key, ServerRequest request) {
 		if (logger.isInfoEnabled()) {
-			logger.info("action=" + action + " key=" + key.id() + " consumer=" + key.consumerId() + " by="
+			logger.info("action=" + action + " key=" + key.id() + " consumer=" + quoted(key.consumerId()) + " by="
 					+ caller(request));
 		}
 	}
 
 	static void rotated(ApiKey previous, ApiKey successor, ServerRequest request) {
 		if (logger.isInfoEnabled()) {
-			logger.info("action=rotated key=" + previous.id() + " consumer=" + previous.consumerId() + " successor="
+			logger.info("action=rotated key=" + previous.id() + " consumer=" + quoted(previous.consumerId()) + " successor="
 					+ successor.id() + " previousExpiresAt=" + previous.expiresAt() + " by=" + caller(request));
 		}
 	}
 
 	static void revokedAll(String consumerId, long count, ServerRequest request) {
 		if (logger.isInfoEnabled()) {
-			logger.info("action=revoked-all consumer=" + consumerId + " count=" + count + " by=" + caller(request));
+			logger.info("action=revoked-all consumer=" + quoted(consumerId) + " count=" + count + " by=" + caller(request));
 		}
+	}
+
+	static String quoted(String value) {
+		return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
 	}
 
 	private static String caller(ServerRequest request) {

@@ -437,12 +437,12 @@ class AdminApiTest {
 		this.admin.client().get().uri("/{id}", id).exchange().expectStatus().isOk();
 
 		String by = " by=127.0.0.1";
-		String prefix = "action=%s key=" + id + " consumer=" + this.consumer;
+		String prefix = "action=%s key=" + id + " consumer=\"" + this.consumer + "\"";
 		assertThat(output.getOut()).contains(prefix.formatted("created") + by, prefix.formatted("updated") + by,
 				prefix.formatted("disabled") + by, prefix.formatted("enabled") + by,
 				prefix.formatted("rotated") + " successor=" + successor.get("id"),
 				prefix.formatted("revoked") + by,
-				"action=revoked-all consumer=" + this.consumer + " count=1" + by);
+				"action=revoked-all consumer=\"" + this.consumer + "\" count=1" + by);
 		assertThat(output.getOut().lines().filter((line) -> line.contains(id) && line.contains("keyauth.audit")))
 			.hasSize(6);
 		assertThat(output.toString()).doesNotContain(key).doesNotContain((String) successor.get("key"));
