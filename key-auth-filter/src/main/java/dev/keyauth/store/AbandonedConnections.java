@@ -65,6 +65,16 @@ public final class AbandonedConnections {
 		});
 	}
 
+	/** The driver's own connection under any wrappers (the pool's, this class's). */
+	static Connection physical(Connection connection) {
+		Connection current = connection;
+		while (current instanceof Wrapped<?> wrapped && wrapped.unwrap() instanceof Connection inner
+				&& inner != current) {
+			current = inner;
+		}
+		return current;
+	}
+
 	private static final class Abandonment {
 
 		private volatile boolean abandoned;
@@ -142,15 +152,6 @@ public final class AbandonedConnections {
 				return Mono.from(physical(this.delegate).close()).onErrorComplete();
 			}
 			return this.delegate.rollbackTransaction();
-		}
-
-		private static Connection physical(Connection connection) {
-			Connection current = connection;
-			while (current instanceof Wrapped<?> wrapped && wrapped.unwrap() instanceof Connection inner
-					&& inner != current) {
-				current = inner;
-			}
-			return current;
 		}
 
 		@Override

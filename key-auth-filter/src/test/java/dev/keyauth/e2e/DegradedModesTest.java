@@ -124,6 +124,13 @@ class DegradedModesTest {
 		return created;
 	}
 
+	/** Opens every connection the instance's pool starts with; how many are then open and idle. */
+	private static int openPooledConnections(GatewayInstance instance) {
+		ConnectionPool pool = (ConnectionPool) instance.bean(ConnectionFactory.class);
+		pool.warmup().block();
+		return pool.getMetrics().orElseThrow().idleSize();
+	}
+
 	@Test
 	void redisDownAuthenticationGoesOnWithoutWaitingForRedis() {
 		String cached = (String) createAndWarm("redis-down").get("key");
@@ -225,9 +232,7 @@ class DegradedModesTest {
 	@Test
 	void aPostgresRestartCostsNoCallOnceItIsBack() {
 		for (GatewayInstance instance : List.of(a, b)) {
-			ConnectionPool pool = (ConnectionPool) instance.bean(ConnectionFactory.class);
-			pool.warmup().block();
-			assertThat(pool.getMetrics().orElseThrow().idleSize()).isGreaterThan(4);
+			assertThat(openPooledConnections(instance)).isGreaterThan(4);
 		}
 		postgres.cut();
 		// Long enough for the clients to see their connections closed, as in any real restart.
@@ -253,9 +258,7 @@ class DegradedModesTest {
 			.toList();
 		// Past the creations' repeated invalidations, so nothing evicts b's answers afterwards.
 		Instances.sleep(1300);
-		ConnectionPool pool = (ConnectionPool) b.bean(ConnectionFactory.class);
-		pool.warmup().block();
-		int open = pool.getMetrics().orElseThrow().idleSize();
+		int open = openPooledConnections(b);
 		assertThat(open).isGreaterThan(4);
 
 		postgres.blackHoleOpenConnections();

@@ -7,7 +7,6 @@ import io.r2dbc.h2.H2ConnectionFactory;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.Connection;
-import io.r2dbc.spi.Wrapped;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -16,6 +15,7 @@ import reactor.test.StepVerifier;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 
+import static dev.keyauth.store.AbandonedConnections.physical;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** On a real r2dbc-pool of one connection, through Spring's DatabaseClient as the store uses it. */
@@ -95,14 +95,6 @@ class AbandonedConnectionsTest {
 			Thread.onSpinWait();
 		}
 		return false;
-	}
-
-	private static Connection physical(Connection connection) {
-		Connection current = connection;
-		while (current instanceof Wrapped<?> wrapped && wrapped.unwrap() instanceof Connection inner && inner != current) {
-			current = inner;
-		}
-		return current;
 	}
 
 }

@@ -66,12 +66,9 @@ public final class TcpProxy implements AutoCloseable {
 		java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
 		for (int attempt = 0; attempt < 200; attempt++) {
 			try {
-				ServerSocket server = new ServerSocket();
-				server.setReuseAddress(true);
-				server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), random.nextInt(from, lowestEphemeral)));
-				return server;
+				return bind(random.nextInt(from, lowestEphemeral));
 			}
-			catch (IOException ex) {
+			catch (IllegalStateException ex) {
 				// taken: try another
 			}
 		}
