@@ -23,6 +23,14 @@ import org.springframework.core.env.MapPropertySource;
  * down, an acquisition now tries that many new connections, each refused at once; the store's
  * timeout and breaker bound it as before. A connection factory the application builds itself is
  * not affected.</li>
+ * <li>A pooled connection idle for three minutes is closed ({@code spring.r2dbc.pool.max-idle-time};
+ * Boot's default is 30 minutes). Firewalls, NAT gateways and load balancers between the gateway
+ * and a managed PostgreSQL drop connections idle for a few minutes (Azure's load balancer after 4,
+ * AWS's NAT gateway and NLB after 350 s), mostly without telling either end. r2dbc-pool hands out
+ * the most recently used connection first, so in a quiet gateway most of the pool sits idle for
+ * long stretches, and at the next burst each dropped connection cost one lookup its store timeout
+ * ({@code AbandonedConnections} then replaces it). Closed after three minutes idle, none is
+ * handed out dead; the price is a new connection now and then in a quiet gateway.</li>
  * </ul>
  */
 public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
@@ -40,7 +48,8 @@ public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
 					"management.server.address", "127.0.0.1",
 					// Resolved when Boot binds its pool settings, so it follows the application's
 					// max-size (Boot's default is 10).
-					"spring.r2dbc.pool.acquire-retry", "${spring.r2dbc.pool.max-size:10}")));
+					"spring.r2dbc.pool.acquire-retry", "${spring.r2dbc.pool.max-size:10}",
+					"spring.r2dbc.pool.max-idle-time", "3m")));
 	}
 
 }

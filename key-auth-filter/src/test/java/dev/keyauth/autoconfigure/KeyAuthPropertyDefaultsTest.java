@@ -1,5 +1,6 @@
 package dev.keyauth.autoconfigure;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
@@ -31,8 +32,15 @@ class KeyAuthPropertyDefaultsTest {
 	}
 
 	@Test
+	void idleConnectionsAreClosedBeforeMiddleboxesDropThem() {
+		assertThat(maxIdleTime(Map.of())).isEqualTo(Duration.ofMinutes(3));
+		assertThat(maxIdleTime(Map.of("spring.r2dbc.pool.max-idle-time", "30m"))).isEqualTo(Duration.ofMinutes(30));
+	}
+
+	@Test
 	void nothingChangesWithKeyAuthOff() {
 		assertThat(acquireRetry(Map.of("keyauth.enabled", "false"))).isNull();
+		assertThat(maxIdleTime(Map.of("keyauth.enabled", "false"))).isNull();
 		assertThat(environment(Map.of("keyauth.enabled", "false")).getProperty("management.server.port")).isNull();
 	}
 
@@ -48,6 +56,10 @@ class KeyAuthPropertyDefaultsTest {
 	private static @Nullable Integer acquireRetry(Map<String, Object> settings) {
 		// Bound the way Spring Boot binds its R2DBC pool settings, placeholders resolved.
 		return Binder.get(environment(settings)).bind("spring.r2dbc.pool.acquire-retry", Integer.class).orElse(null);
+	}
+
+	private static @Nullable Duration maxIdleTime(Map<String, Object> settings) {
+		return Binder.get(environment(settings)).bind("spring.r2dbc.pool.max-idle-time", Duration.class).orElse(null);
 	}
 
 	private static StandardEnvironment environment(Map<String, Object> settings) {

@@ -50,6 +50,8 @@ class DegradedModesTest {
 
 	static GatewayInstance late;
 
+	static GatewayInstance quiet;
+
 	final ApiKeyGenerator generator = new ApiKeyGenerator(new ApiKeyFormat("sk_live_"));
 
 	@BeforeAll
@@ -70,6 +72,9 @@ class DegradedModesTest {
 	static void stop() {
 		if (late != null) {
 			late.close();
+		}
+		if (quiet != null) {
+			quiet.close();
 		}
 		a.close();
 		b.close();
@@ -270,6 +275,32 @@ class DegradedModesTest {
 			assertThat(b.status("/x", key)).isEqualTo(200);
 		}
 		// a's connections are black-holed too: close them all for the next test.
+		postgres.cut();
+	}
+
+	/**
+	 * Connections a firewall or NAT gateway dropped while they sat idle, without a reset to either
+	 * end, are not handed out: the pool closes a connection idle for
+	 * spring.r2dbc.pool.max-idle-time (three minutes by default, KeyAuthPropertyDefaults; a second
+	 * here) instead. With Boot's 30 minutes, the first lookup after a quiet spell got the most
+	 * recently used, dead, connection and was refused after the store timeout.
+	 */
+	@Test
+	void connectionsDroppedWhileIdleAreNotHandedOut() {
+		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
+		properties.put("keyauth.store.timeout", "500ms");
+		properties.put("spring.data.redis.timeout", "1s");
+		properties.put("spring.r2dbc.pool.max-idle-time", "1s");
+		// Closed with the others after all tests, as late is.
+		quiet = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+		String key = (String) a.admin().create("quiet-" + UUID.randomUUID(), List.of()).get("key");
+		Instances.sleep(1300);
+		assertThat(openPooledConnections(quiet)).isGreaterThan(4);
+
+		postgres.blackHoleOpenConnections();
+		Instances.sleep(1500);
+		assertThat(quiet.status("/x", key)).isEqualTo(200);
+		// a's and b's connections are black-holed too: close them all for the next test.
 		postgres.cut();
 	}
 
