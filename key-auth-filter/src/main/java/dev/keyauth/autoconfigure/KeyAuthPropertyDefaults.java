@@ -31,6 +31,14 @@ import org.springframework.core.env.MapPropertySource;
  * long stretches, and at the next burst each dropped connection cost one lookup its store timeout
  * ({@code AbandonedConnections} then replaces it). Closed after three minutes idle, none is
  * handed out dead; the price is a new connection now and then in a quiet gateway.</li>
+ * <li>Opening a connection may take at most five seconds
+ * ({@code spring.r2dbc.pool.max-create-connection-time}; Boot sets no bound). During a partition
+ * from PostgreSQL, or while it is too stuck to answer, the pool's openings wait for a handshake
+ * that does not come, and each holds one of the pool's places meanwhile: an unanswered connect
+ * for about two minutes on Linux, an accepted but unanswered one for good. Once they held all of
+ * them, the pool opened nothing more after the partition healed, and every key no cache held was
+ * refused until a restart. Bounded, they end within five seconds and the next lookup opens a new
+ * connection.</li>
  * </ul>
  */
 public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
@@ -49,7 +57,8 @@ public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
 					// Resolved when Boot binds its pool settings, so it follows the application's
 					// max-size (Boot's default is 10).
 					"spring.r2dbc.pool.acquire-retry", "${spring.r2dbc.pool.max-size:10}",
-					"spring.r2dbc.pool.max-idle-time", "3m")));
+					"spring.r2dbc.pool.max-idle-time", "3m",
+					"spring.r2dbc.pool.max-create-connection-time", "5s")));
 	}
 
 }

@@ -38,9 +38,19 @@ class KeyAuthPropertyDefaultsTest {
 	}
 
 	@Test
+	void openingAConnectionIsBounded() {
+		assertThat(duration("spring.r2dbc.pool.max-create-connection-time", Map.of())).isEqualTo(Duration.ofSeconds(5));
+		assertThat(duration("spring.r2dbc.pool.max-create-connection-time",
+				Map.of("spring.r2dbc.pool.max-create-connection-time", "20s")))
+			.isEqualTo(Duration.ofSeconds(20));
+	}
+
+	@Test
 	void nothingChangesWithKeyAuthOff() {
 		assertThat(acquireRetry(Map.of("keyauth.enabled", "false"))).isNull();
 		assertThat(maxIdleTime(Map.of("keyauth.enabled", "false"))).isNull();
+		assertThat(duration("spring.r2dbc.pool.max-create-connection-time", Map.of("keyauth.enabled", "false")))
+			.isNull();
 		assertThat(environment(Map.of("keyauth.enabled", "false")).getProperty("management.server.port")).isNull();
 	}
 
@@ -59,7 +69,11 @@ class KeyAuthPropertyDefaultsTest {
 	}
 
 	private static @Nullable Duration maxIdleTime(Map<String, Object> settings) {
-		return Binder.get(environment(settings)).bind("spring.r2dbc.pool.max-idle-time", Duration.class).orElse(null);
+		return duration("spring.r2dbc.pool.max-idle-time", settings);
+	}
+
+	private static @Nullable Duration duration(String name, Map<String, Object> settings) {
+		return Binder.get(environment(settings)).bind(name, Duration.class).orElse(null);
 	}
 
 	private static StandardEnvironment environment(Map<String, Object> settings) {

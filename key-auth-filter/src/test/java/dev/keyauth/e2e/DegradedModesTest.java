@@ -4,6 +4,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 
 import dev.keyauth.cache.RedisInvalidationBus;
@@ -301,6 +305,44 @@ class DegradedModesTest {
 		Instances.sleep(1500);
 		assertThat(quiet.status("/x", key)).isEqualTo(200);
 		// a's and b's connections are black-holed too: close them all for the next test.
+		postgres.cut();
+	}
+
+	/**
+	 * A partition from PostgreSQL, or a PostgreSQL too stuck to answer: the connections the pool
+	 * opens meanwhile are accepted and then never answered, so their handshake never ends. Each
+	 * such opening held one of the pool's places for as long as its socket stayed open (an
+	 * unanswered connect about two minutes on Linux, an accepted one for good), and once it held
+	 * max-size of them the pool opened nothing more even after the partition healed: every key no
+	 * cache held was refused. Openings are now bounded (spring.r2dbc.pool.max-create-connection-time,
+	 * KeyAuthPropertyDefaults).
+	 */
+	@Test
+	void aHealedPartitionIsOverOnceTheOpeningsItHeldTimeOut() throws Exception {
+		String key = (String) a.admin().create("partition-" + UUID.randomUUID(), List.of()).get("key");
+		Instances.sleep(1300);
+		// Every pooled connection closed, so each acquisition from now on opens a new one.
+		postgres.cut();
+		postgres.restore();
+		postgres.partition();
+		// More lookups at once than the pool has places, each of a key no cache holds.
+		ExecutorService callers = Executors.newFixedThreadPool(12);
+		try {
+			List<Future<Integer>> statuses = callers.invokeAll(IntStream.range(0, 12)
+				.mapToObj((i) -> (Callable<Integer>) () -> b.status("/x", this.generator.generateKey()))
+				.toList());
+			for (Future<Integer> status : statuses) {
+				assertThat(status.get()).isEqualTo(503);
+			}
+		}
+		finally {
+			callers.shutdownNow();
+		}
+		postgres.restore();
+		// The openings end within max-create-connection-time (5 s) of their start; then the
+		// store breaker's next probe gets a new connection.
+		Instances.awaitStatus(15_000, 200, () -> b.status("/x", key));
+		// a's connections are black-holed too: close them all for the next test.
 		postgres.cut();
 	}
 

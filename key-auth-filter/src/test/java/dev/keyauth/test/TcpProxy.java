@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * closes every open connection and refuses new ones; {@link #restore()} accepts again on the
  * same port; {@link #blackHoleOpenConnections()} silently drops whatever the connections open at
  * that moment carry, in both directions, while new connections work, and
- * {@link #blackHoleReceiveOnlyConnections} does so for those on which only the server speaks.
+ * {@link #blackHoleReceiveOnlyConnections} does so for those on which only the server speaks;
+ * {@link #partition()} does so for every connection, open or new, until {@link #restore()}.
  * Uses plain threads, never an event loop.
  */
 public final class TcpProxy implements AutoCloseable {
@@ -32,6 +33,8 @@ public final class TcpProxy implements AutoCloseable {
 	private final Set<Link> links = ConcurrentHashMap.newKeySet();
 
 	private volatile ServerSocket server;
+
+	private volatile boolean partitioned;
 
 	public TcpProxy(String targetHost, int targetPort) {
 		this.targetHost = targetHost;
@@ -100,6 +103,18 @@ public final class TcpProxy implements AutoCloseable {
 	}
 
 	/**
+	 * Every connection, open or opened from now on, carries nothing until {@link #restore()}: a
+	 * server behind a network partition, or one too stuck to answer. New connections are still
+	 * accepted (by the proxy, as a stuck server's kernel would), so a client's connect succeeds
+	 * and its handshake waits for an answer that never comes. Those opened during the partition
+	 * stay dead after it.
+	 */
+	public void partition() {
+		this.partitioned = true;
+		blackHoleOpenConnections();
+	}
+
+	/**
 	 * Like {@link #blackHoleOpenConnections()}, for the open connections on which the client has
 	 * sent nothing for {@code quiet} while the server has sent something within it: a Redis
 	 * subscription, say, and not an idle connection.
@@ -113,8 +128,9 @@ public final class TcpProxy implements AutoCloseable {
 		}
 	}
 
-	/** Accepts connections again. */
+	/** Accepts connections again, and new ones carry their bytes again after a partition. */
 	public synchronized void restore() {
+		this.partitioned = false;
 		if (this.server.isClosed()) {
 			this.server = bind(this.port);
 			accept(this.server);
@@ -143,6 +159,12 @@ public final class TcpProxy implements AutoCloseable {
 			while (!server.isClosed()) {
 				try {
 					Socket client = server.accept();
+					if (this.partitioned) {
+						// Accepted and never answered: nothing reaches the server either.
+						this.sockets.add(client);
+						drain(client);
+						continue;
+					}
 					Socket upstream = new Socket(this.targetHost, this.targetPort);
 					client.setTcpNoDelay(true);
 					upstream.setTcpNoDelay(true);
@@ -160,6 +182,26 @@ public final class TcpProxy implements AutoCloseable {
 		}, "tcp-proxy-accept-" + this.port);
 		acceptor.setDaemon(true);
 		acceptor.start();
+	}
+
+	private void drain(Socket client) {
+		Thread thread = new Thread(() -> {
+			byte[] buffer = new byte[1024];
+			try (InputStream in = client.getInputStream()) {
+				while (in.read(buffer) >= 0) {
+					// dropped
+				}
+			}
+			catch (IOException ex) {
+				// connection closed
+			}
+			finally {
+				closeQuietly(client);
+				this.sockets.remove(client);
+			}
+		}, "tcp-proxy-drain-" + this.port);
+		thread.setDaemon(true);
+		thread.start();
 	}
 
 	private void pipe(Socket from, Socket to, Link link, boolean fromClient) {
