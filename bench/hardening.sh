@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The long hardening checks of issue #7, not run by .ci/run: bash bench/hardening.sh [all|faults|timing|soak]
+# The long hardening checks of issue #7, not run by .ci/run: bash bench/hardening.sh [all|faults|timing|flood|soak]
 #   faults  (~2 min) stops and restarts Redis and PostgreSQL under load, then 1000 concurrent key
 #           creations (bench/faults.py). It stops this machine's PostgreSQL and Redis for a few
 #           seconds at a time and starts them again.
 #   timing  (~1 min) unknown keys similar to a real one vs unrelated ones (bench/timing.py)
+#   flood   (~1 min) real keys used for the first time while invented, checksum-valid keys flood
+#           the gateway (bench/flood.py)
 #   soak    (SOAK_MINUTES, default 10, plus 1 of warm-up) steady load, heap flat (bench/soak.py)
 # Each prints its checks and exits non-zero if one fails; output also goes to bench/target/.
 set -euo pipefail
@@ -42,6 +44,10 @@ fi
 if [ "$WHAT" = all ] || [ "$WHAT" = timing ]; then
   log "timing of refusals: keys near a real one vs unrelated keys"
   python3 bench/timing.py "$JAR" "$ROOT" "$DB" 2>&1 | tee "$OUT/hardening-timing.txt" || status=1
+fi
+if [ "$WHAT" = all ] || [ "$WHAT" = flood ]; then
+  log "real keys during a flood of distinct invented keys"
+  python3 bench/flood.py "$JAR" "$ROOT" "$DB" 2>&1 | tee "$OUT/hardening-flood.txt" || status=1
 fi
 if [ "$WHAT" = all ] || [ "$WHAT" = soak ]; then
   log "soak: ${SOAK_MINUTES:-10} minutes"
