@@ -36,6 +36,9 @@ public class KeyAuthCli {
 			  rotate ID [--grace PT24H]
 			  disable ID
 			  enable ID
+			  identify             reads a raw key from standard input (never give a key as an argument:
+			                       the shell's history and the process list keep those) and shows which
+			                       key it is, e.g. one found in a log: bin/keyauth identify < leaked.txt
 
 			environment:
 			  KEYAUTH_ADMIN_TOKEN  the admin token (required)
@@ -104,6 +107,7 @@ public class KeyAuthCli {
 			case "rotate" -> new Call("POST", "/" + id(positional) + "/rotate",
 					options.containsKey("grace") ? "{\"gracePeriod\":" + quote(single(options, "grace")) + "}" : "{}");
 			case "disable", "enable" -> new Call("POST", "/" + id(positional) + "/" + command, null);
+			case "identify" -> new Call("POST", "/identify", "{\"key\":" + quote(keyFromStandardInput(positional)) + "}");
 			default -> throw new UsageException("unknown command '" + command + "'");
 		};
 	}
@@ -195,6 +199,22 @@ public class KeyAuthCli {
 	private static String field(String json, String name) {
 		Matcher matcher = Pattern.compile("\"" + name + "\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
 		return matcher.find() ? matcher.group(1).replace("\\\"", "\"") : null;
+	}
+
+	private static String keyFromStandardInput(List<String> positional) {
+		if (!positional.isEmpty()) {
+			throw new UsageException("give the key on standard input, not as an argument");
+		}
+		try {
+			String key = new String(System.in.readNBytes(4096), StandardCharsets.UTF_8).strip();
+			if (key.isEmpty()) {
+				throw new UsageException("no key on standard input");
+			}
+			return key;
+		}
+		catch (IOException ex) {
+			throw new UsageException("cannot read standard input: " + ex.getMessage());
+		}
 	}
 
 	private static String id(List<String> positional) {

@@ -98,6 +98,14 @@ class ReadmeWalkThroughIT {
 		assertThat(unknown.exit()).isEqualTo(1);
 		assertThat(unknown.err()).contains("no API key with id");
 		assertThat(cli(TOKEN, "frobnicate").exit()).isEqualTo(2);
+		// A key found somewhere it should not be: which one is it? Then revoke it.
+		CliResult identified = cliWithInput(TOKEN, cliKey + "\n", "identify");
+		assertThat(identified.exit()).as(identified.err()).isZero();
+		String cliKeyId = (String) this.json.readValue(identified.out(), Map.class).get("id");
+		assertThat(identified.out()).contains("cli-user").doesNotContain(cliKey);
+		assertThat(cli(TOKEN, "revoke", cliKeyId).exit()).isZero();
+		assertThat(proxy("/orders/1", cliKey).statusCode()).isEqualTo(401);
+		assertThat(cli(TOKEN, "identify", cliKey).exit()).isEqualTo(2);
 
 		// Keys live in a file under the data directory: they survive a restart.
 		stop(gateway);
@@ -157,6 +165,11 @@ class ReadmeWalkThroughIT {
 
 	/** Runs {@code bin/keyauth} as an operator would, against this gateway's management port. */
 	private CliResult cli(String token, String... args) throws Exception {
+		return cliWithInput(token, "", args);
+	}
+
+	/** {@link #cli} with {@code input} on the command's standard input. */
+	private CliResult cliWithInput(String token, String input, String... args) throws Exception {
 		Path root = Path.of(System.getProperty("keyauth.repository.root", "..")).toAbsolutePath().normalize();
 		List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
 				root.resolve("bin/KeyAuthCli.java").toString()));
@@ -166,6 +179,9 @@ class ReadmeWalkThroughIT {
 		builder.environment()
 			.put("KEYAUTH_ADMIN_URL", "http://127.0.0.1:" + this.managementPort + "/actuator/apikeys");
 		Process process = builder.start();
+		try (var stdin = process.getOutputStream()) {
+			stdin.write(input.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		}
 		String out = new String(process.getInputStream().readAllBytes());
 		String err = new String(process.getErrorStream().readAllBytes());
 		assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();

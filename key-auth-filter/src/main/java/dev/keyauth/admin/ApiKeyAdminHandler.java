@@ -48,6 +48,8 @@ public class ApiKeyAdminHandler {
 
 	static final java.util.Set<String> ROTATE_FIELDS = java.util.Set.of("gracePeriod", "expiresAt", "ttl");
 
+	static final java.util.Set<String> IDENTIFY_FIELDS = java.util.Set.of("key");
+
 	public ApiKeyAdminHandler(ApiKeyAdminService service, JsonMapper json, int maxScopes, int maxPageSize,
 			Duration defaultGrace) {
 		this.service = service;
@@ -151,6 +153,30 @@ public class ApiKeyAdminHandler {
 			.flatMap((page) -> this.service.list(page.consumerId(), (long) page.page() * page.size(), page.size() + 1)
 				.collectList()
 				.flatMap((keys) -> ok(page(keys, page))))
+			.onErrorResume(AdminResponses::error);
+	}
+
+	/**
+	 * {@code POST /apikeys/identify} {@code {"key": "..."}}: which key a raw key is, for one found
+	 * where it should not be. The key travels in the body, never in the URL, which access logs
+	 * keep; the answer is the key's view, never the key.
+	 */
+	public Mono<ServerResponse> identify(ServerRequest request) {
+		return requireJson(request).then(readBody(request))
+			.flatMap((body) -> {
+				AdminJson.requireObject(body, IDENTIFY_FIELDS);
+				JsonNode key = body.get("key");
+				if (AdminJson.isAbsent(key)) {
+					throw AdminRequestException.invalid("key is required");
+				}
+				if (!key.isString()) {
+					throw AdminRequestException.invalid("key must be a string");
+				}
+				return this.service.identify(key.stringValue().strip());
+			})
+			.switchIfEmpty(Mono.error(() -> new AdminRequestException(HttpStatus.NOT_FOUND, "not_found",
+					"no API key matches this key")))
+			.flatMap((key) -> ok(ApiKeyView.of(key, now())))
 			.onErrorResume(AdminResponses::error);
 	}
 

@@ -32,7 +32,11 @@ public final class ApiKeyAdminRoutes {
 		String base = actuatorBasePath.replaceAll("/+$", "") + "/" + ENDPOINT_ID;
 		String key = base + "/{id}";
 		String action = key + "/{action:rotate|disable|enable}";
+		String identify = base + "/identify";
 		return RouterFunctions.route()
+			// Ahead of the routes with an id, which would take "identify" for one.
+			.POST(identify, handler::identify)
+			.route(RequestPredicates.path(identify), (request) -> otherMethod(request, "POST"))
 			.POST(base, handler::create)
 			.GET(base, handler::list)
 			.HEAD(base, handler::list)

@@ -93,6 +93,22 @@ public class ApiKeyAdminService {
 		return Timeouts.within(this.store.findById(id), this.timeout);
 	}
 
+	/**
+	 * The key a raw key is, whatever its state (revoked, expired, disabled): for a key found in a
+	 * log, a repository or a support ticket, so that it can be revoked. Empty when no key has its
+	 * hash. Read from the store, never from a cache: the answer is for a person deciding what to
+	 * do, and must be current.
+	 */
+	public Mono<ApiKey> identify(String key) {
+		return Mono.defer(() -> {
+			if (!this.generator.format().isWellFormed(key)) {
+				return Mono.error(AdminRequestException.invalid(
+						"key is not an API key of this gateway: its prefix, length or checksum is wrong"));
+			}
+			return Timeouts.within(this.store.findByHash(KeyHash.sha256(key)), this.timeout);
+		});
+	}
+
 	public Flux<ApiKey> list(@Nullable String consumerId, long offset, int limit) {
 		return Timeouts.within(this.store.find(consumerId, offset, limit), this.timeout);
 	}

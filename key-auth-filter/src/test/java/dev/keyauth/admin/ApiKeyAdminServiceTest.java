@@ -72,6 +72,31 @@ class ApiKeyAdminServiceTest {
 	}
 
 	@Test
+	void identifiesARawKeyFromTheStoreAndRefusesWhatIsNoKeyWithoutAQuery() {
+		ApiKeyAdminService.IssuedApiKey issued = this.service
+			.create(new CreateApiKeyRequest(this.consumer, "n", List.of("s"), null, Map.of(), null))
+			.block();
+		StepVerifier.create(this.service.identify(issued.key()))
+			.assertNext((key) -> assertThat(key.id()).isEqualTo(issued.apiKey().id()))
+			.verifyComplete();
+		StepVerifier.create(this.service.identify(new ApiKeyGenerator(new ApiKeyFormat("sk_live_")).generateKey()))
+			.verifyComplete();
+		AtomicBoolean queried = new AtomicBoolean();
+		doAnswer((call) -> {
+			queried.set(true);
+			return call.callRealMethod();
+		}).when(this.store).findByHash(any());
+		String key = issued.key();
+		char last = key.charAt(key.length() - 1);
+		StepVerifier.create(this.service.identify(key.substring(0, key.length() - 1) + ((last == 'x') ? 'y' : 'x')))
+			.expectErrorSatisfies((error) -> assertThat(error).isInstanceOf(AdminRequestException.class)
+				.satisfies((refused) -> assertThat(((AdminRequestException) refused).status())
+					.isEqualTo(HttpStatus.BAD_REQUEST)))
+			.verify();
+		assertThat(queried).isFalse();
+	}
+
+	@Test
 	void rotationIssuesAWorkingSuccessorAndCutsThePreviousKeyShort() {
 		ApiKey previous = create();
 		this.announced.clear();

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.keyauth.key.ApiKeyFormat;
+import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.test.AdminClient;
 import dev.keyauth.test.TestPostgres;
 import dev.keyauth.test.TestServices;
@@ -175,6 +177,54 @@ class AdminApiTest {
 			.expectStatus().isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE)
 			.expectBody(JSON).value((body) -> assertThat(body).containsEntry("error", "unsupported_media_type"));
 		assertThat(keysOf(this.consumer)).isEmpty();
+	}
+
+	private WebTestClient.ResponseSpec identify(String body) {
+		return this.admin.client().post().uri("/identify").contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+			.exchange();
+	}
+
+	@Test
+	void aRawKeyIsIdentifiedWhateverItsStateAndNeverEchoed() {
+		Map<String, Object> created = this.admin.create(this.consumer, List.of("a"));
+		String key = (String) created.get("key");
+		String id = (String) created.get("id");
+		// Pasted with the whitespace around it.
+		String found = identify("{\"key\":\" " + key + "\\n\"}").expectStatus().isOk()
+			.expectHeader().valueEquals("Cache-Control", "no-store")
+			.expectBody(String.class).returnResult().getResponseBody();
+		assertThat(found).contains("\"id\":\"" + id + "\"").contains("\"status\":\"active\"")
+			.contains(this.consumer).doesNotContain(key).doesNotContain(key.substring(12, 30));
+		this.admin.revoke(id);
+		identify("{\"key\":\"" + key + "\"}").expectStatus().isOk().expectBody(JSON)
+			.value((view) -> assertThat(view).containsEntry("id", id).containsEntry("status", "revoked"));
+	}
+
+	@Test
+	void identifyingSomethingThatIsNoKeyIsAClearError() {
+		String unknown = new ApiKeyGenerator(new ApiKeyFormat(ApiKeyFormat.DEFAULT_PREFIX)).generateKey();
+		identify("{\"key\":\"" + unknown + "\"}").expectStatus().isNotFound().expectBody(JSON).value((body) -> {
+			assertThat(body).containsEntry("error", "not_found");
+			assertThat(body.toString()).doesNotContain(unknown);
+		});
+		// One character changed: the checksum no longer matches.
+		String typo = unknown.substring(0, 20) + (unknown.charAt(20) == 'a' ? 'b' : 'a') + unknown.substring(21);
+		identify("{\"key\":\"" + typo + "\"}").expectStatus().isBadRequest().expectBody(JSON).value((body) -> {
+			assertThat((String) body.get("message")).contains("prefix, length or checksum");
+			assertThat(body.toString()).doesNotContain(typo);
+		});
+		identify("{}").expectStatus().isBadRequest().expectBody(JSON)
+			.value((body) -> assertThat(body).containsEntry("message", "key is required"));
+		identify("{\"key\":42}").expectStatus().isBadRequest().expectBody(JSON)
+			.value((body) -> assertThat(body).containsEntry("message", "key must be a string"));
+		identify("{\"key\":\"" + unknown + "\",\"id\":\"x\"}").expectStatus().isBadRequest();
+		this.admin.client().post().uri("/identify").contentType(MediaType.TEXT_PLAIN).bodyValue(unknown).exchange()
+			.expectStatus().isEqualTo(HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+		// Never by URL, which access logs keep: only POST is served there.
+		this.admin.client().get().uri("/identify").exchange().expectStatus().isEqualTo(HttpStatus.METHOD_NOT_ALLOWED)
+			.expectHeader().valueEquals("Allow", "POST, OPTIONS");
+		this.anonymous.post().uri("/identify").contentType(MediaType.APPLICATION_JSON)
+			.bodyValue("{\"key\":\"" + unknown + "\"}").exchange().expectStatus().isUnauthorized();
 	}
 
 	@Test
