@@ -108,6 +108,22 @@ class GatewayApplicationTest {
 	}
 
 	@Test
+	void probesAnswerOnTheProxyPortWithoutAKeyAndNothingElseOfActuatorDoes() {
+		for (String probe : List.of("/livez", "/readyz")) {
+			this.proxy.get().uri(probe).exchange().expectStatus().isOk()
+				.expectBody(String.class).isEqualTo("{\"status\":\"UP\"}");
+		}
+		// The rest of actuator, the admin API included, stays on the management port: here these
+		// paths are the gateway's, and no route takes them.
+		for (String path : List.of("/actuator/health", "/actuator/apikeys")) {
+			this.proxy.get().uri(path).header("Authorization", "Bearer " + ADMIN_TOKEN).exchange()
+				.expectStatus().isNotFound();
+		}
+		assertThat(orders.hasReceived()).isFalse();
+		assertThat(inventory.hasReceived()).isFalse();
+	}
+
+	@Test
 	void thePublicStatusRouteNeedsNoKeyAndDropsSpoofedIdentity() {
 		this.proxy.get().uri("/status").header("X-Consumer-Id", "admin").exchange().expectStatus().isOk();
 		assertThat(orders.take().headers().containsHeader("X-Consumer-Id")).isFalse();
