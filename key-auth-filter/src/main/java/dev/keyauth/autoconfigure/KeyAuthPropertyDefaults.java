@@ -12,7 +12,11 @@ import org.springframework.core.env.MapPropertySource;
  * setting of the application wins, and with {@code keyauth.enabled=false} there are none.
  * <ul>
  * <li>Actuator, and with it the key admin API, moves off the proxy port: to port 8081 on the
- * loopback interface.</li>
+ * loopback interface. A Kubernetes kubelet probes the pod's own address, which that port then
+ * does not listen on, so the liveness and readiness probes, where they are enabled (Spring Boot
+ * enables them on Kubernetes), are also answered on the proxy port as {@code /livez} and
+ * {@code /readyz} ({@code management.endpoint.health.probes.add-additional-paths}): status only,
+ * no key needed.</li>
  * <li>An acquisition from Spring Boot's R2DBC pool may pass over every dead connection
  * ({@code spring.r2dbc.pool.acquire-retry} follows the pool's {@code max-size}; Boot's default is
  * 1). When PostgreSQL closes its connections (a restart, a failover, an idle-session timeout),
@@ -54,6 +58,7 @@ public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
 			.addLast(new MapPropertySource(PROPERTY_SOURCE_NAME, Map.of(
 					"management.server.port", "8081",
 					"management.server.address", "127.0.0.1",
+					"management.endpoint.health.probes.add-additional-paths", "true",
 					// Resolved when Boot binds its pool settings, so it follows the application's
 					// max-size (Boot's default is 10).
 					"spring.r2dbc.pool.acquire-retry", "${spring.r2dbc.pool.max-size:10}",

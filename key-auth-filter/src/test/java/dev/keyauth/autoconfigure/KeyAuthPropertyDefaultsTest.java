@@ -61,6 +61,10 @@ class KeyAuthPropertyDefaultsTest {
 		assertThat(environment.getProperty("management.server.address")).isEqualTo("127.0.0.1");
 		assertThat(environment(Map.of("management.server.port", "9000")).getProperty("management.server.port"))
 			.isEqualTo("9000");
+		// Probes, where enabled, stay reachable for a kubelet on the proxy port.
+		assertThat(environment.getProperty("management.endpoint.health.probes.add-additional-paths")).isEqualTo("true");
+		assertThat(environment(Map.of("management.endpoint.health.probes.add-additional-paths", "false"))
+			.getProperty("management.endpoint.health.probes.add-additional-paths")).isEqualTo("false");
 	}
 
 	private static @Nullable Integer acquireRetry(Map<String, Object> settings) {
