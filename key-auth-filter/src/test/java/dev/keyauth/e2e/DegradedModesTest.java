@@ -311,11 +311,11 @@ class DegradedModesTest {
 	/**
 	 * A partition from PostgreSQL, or a PostgreSQL too stuck to answer: the connections the pool
 	 * opens meanwhile are accepted and then never answered, so their handshake never ends. Each
-	 * such opening held one of the pool's places for as long as its socket stayed open (an
-	 * unanswered connect about two minutes on Linux, an accepted one for good), and once it held
-	 * max-size of them the pool opened nothing more even after the partition healed: every key no
-	 * cache held was refused. Openings are now bounded (spring.r2dbc.pool.max-create-connection-time,
-	 * KeyAuthPropertyDefaults).
+	 * such opening held one of the pool's places for as long as it lasted (an unanswered connect
+	 * gives up after about two minutes on Linux; here, with the connect accepted, it lasted past
+	 * the test's end), and once max-size of them were pending the pool opened nothing more even
+	 * after the partition healed: every key no cache held was refused. Openings are now bounded
+	 * (spring.r2dbc.pool.max-create-connection-time, KeyAuthPropertyDefaults).
 	 */
 	@Test
 	void aHealedPartitionIsOverOnceTheOpeningsItHeldTimeOut() throws Exception {
