@@ -41,7 +41,7 @@ class GatewayApplicationTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.register(registry);
 		registry.add("ORDERS_SERVICE_URL", orders::uri);
 		registry.add("INVENTORY_SERVICE_URL", inventory::uri);
 	}

@@ -50,7 +50,7 @@ class AdminApiTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.register(registry);
 	}
 
 	@LocalManagementPort

@@ -46,11 +46,8 @@ class HostileRequestsTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
-		String routes = "spring.cloud.gateway.server.webflux.routes";
-		registry.add(routes + "[0].id", () -> "echo");
-		registry.add(routes + "[0].uri", upstream::uri);
-		registry.add(routes + "[0].predicates[0]", () -> "Path=/echo/**");
+		TestServices.register(registry);
+		TestServices.route(registry, 0, "echo", upstream::uri, "/echo/**");
 	}
 
 	@AfterAll

@@ -63,15 +63,10 @@ class KeyAuthEndToEndTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
-		String routes = "spring.cloud.gateway.server.webflux.routes";
-		registry.add(routes + "[0].id", () -> "echo");
-		registry.add(routes + "[0].uri", upstream::uri);
-		registry.add(routes + "[0].predicates[0]", () -> "Path=/echo/**");
-		registry.add(routes + "[1].id", () -> "public");
-		registry.add(routes + "[1].uri", upstream::uri);
-		registry.add(routes + "[1].predicates[0]", () -> "Path=/public/**");
-		registry.add(routes + "[1].metadata.keyauth.enabled", () -> "false");
+		TestServices.register(registry);
+		TestServices.route(registry, 0, "echo", upstream::uri, "/echo/**");
+		String open = TestServices.route(registry, 1, "public", upstream::uri, "/public/**");
+		registry.add(open + ".metadata.keyauth.enabled", () -> "false");
 	}
 
 	@AfterAll

@@ -47,7 +47,7 @@ class LifecycleAndPolicyTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.register(registry);
 		route(registry, 0, "echo", Map.of());
 		route(registry, 1, "scoped", Map.of("scopes", "orders:read,orders:write"));
 		route(registry, 2, "anon", Map.of("anonymous-consumer", "guest"));

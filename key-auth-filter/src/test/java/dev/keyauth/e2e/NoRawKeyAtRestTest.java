@@ -42,10 +42,8 @@ class NoRawKeyAtRestTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
-		registry.add("spring.cloud.gateway.server.webflux.routes[0].id", () -> "echo");
-		registry.add("spring.cloud.gateway.server.webflux.routes[0].uri", upstream::uri);
-		registry.add("spring.cloud.gateway.server.webflux.routes[0].predicates[0]", () -> "Path=/**");
+		TestServices.register(registry);
+		TestServices.route(registry, 0, "echo", upstream::uri, "/**");
 	}
 
 	@AfterAll

@@ -38,9 +38,7 @@ class StoreUnavailableTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
 		registry.add("spring.data.redis.url", dev.keyauth.test.TestRedis::url);
-		registry.add("spring.cloud.gateway.server.webflux.routes[0].id", () -> "echo");
-		registry.add("spring.cloud.gateway.server.webflux.routes[0].uri", upstream::uri);
-		registry.add("spring.cloud.gateway.server.webflux.routes[0].predicates[0]", () -> "Path=/**");
+		dev.keyauth.test.TestServices.route(registry, 0, "echo", upstream::uri, "/**");
 	}
 
 	@AfterAll

@@ -60,12 +60,9 @@ class WebSocketEndToEndTest {
 
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
-		String routes = "spring.cloud.gateway.server.webflux.routes";
-		registry.add(routes + "[0].id", () -> "ws");
-		registry.add(routes + "[0].uri", () -> "ws://127.0.0.1:" + upstream.port());
-		registry.add(routes + "[0].predicates[0]", () -> "Path=/ws");
-		registry.add(routes + "[0].metadata.keyauth.query-param", () -> "api_key");
+		TestServices.register(registry);
+		String route = TestServices.route(registry, 0, "ws", () -> "ws://127.0.0.1:" + upstream.port(), "/ws");
+		registry.add(route + ".metadata.keyauth.query-param", () -> "api_key");
 	}
 
 	@AfterAll

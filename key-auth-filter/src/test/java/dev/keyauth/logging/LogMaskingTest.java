@@ -48,7 +48,7 @@ class LogMaskingTest {
 		// Here, not in a static initializer: JUnit loads every test class before running any,
 		// and the servers of the other test classes must not log access lines.
 		System.setProperty("reactor.netty.http.server.accessLogEnabled", "true");
-		TestServices.properties().forEach((name, value) -> registry.add(name, () -> value));
+		TestServices.register(registry);
 		registry.add("spring.cloud.gateway.server.webflux.routes[0].id", () -> "echo");
 		registry.add("spring.cloud.gateway.server.webflux.routes[0].uri", upstream::uri);
 		registry.add("spring.cloud.gateway.server.webflux.routes[0].predicates[0]", () -> "Path=/**");
