@@ -36,6 +36,8 @@ public final class TcpProxy implements AutoCloseable {
 
 	private volatile boolean partitioned;
 
+	private volatile Thread acceptor;
+
 	public TcpProxy(String targetHost, int targetPort) {
 		this.targetHost = targetHost;
 		this.targetPort = targetPort;
@@ -83,12 +85,19 @@ public final class TcpProxy implements AutoCloseable {
 	}
 
 	/** Drops every connection and refuses new ones (connection refused). */
-	public synchronized void cut() {
-		closeQuietly(this.server);
-		for (Socket socket : this.sockets) {
-			closeQuietly(socket);
+	public void cut() {
+		synchronized (this) {
+			closeQuietly(this.server);
+			for (Socket socket : this.sockets) {
+				closeQuietly(socket);
+			}
+			this.sockets.clear();
 		}
-		this.sockets.clear();
+		// The port is free only once the acceptor has left accept(): until then the kernel still
+		// holds the listening socket, and a restore() straight after this failed to listen
+		// ("Address already in use", once in a full run). Outside the lock, which the acceptor
+		// takes to register a connection it has just accepted.
+		awaitAcceptorExit();
 	}
 
 	/**
@@ -154,21 +163,43 @@ public final class TcpProxy implements AutoCloseable {
 		}
 	}
 
+	private void awaitAcceptorExit() {
+		Thread acceptor = this.acceptor;
+		if (acceptor != null && acceptor != Thread.currentThread()) {
+			try {
+				acceptor.join(5000);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
 	private void accept(ServerSocket server) {
 		Thread acceptor = new Thread(() -> {
 			while (!server.isClosed()) {
+				Socket client;
 				try {
-					Socket client = server.accept();
-					if (this.partitioned) {
-						// Accepted and never answered: nothing reaches the server either.
-						this.sockets.add(client);
-						drain(client);
-						continue;
-					}
+					client = server.accept();
+				}
+				catch (IOException ex) {
+					continue; // closed by cut()
+				}
+				if (!register(server, client)) {
+					// Accepted just as cut() closed the server and its connections: the client
+					// must see the cut too.
+					closeQuietly(client);
+					continue;
+				}
+				if (this.partitioned) {
+					// Accepted and never answered: nothing reaches the server either.
+					drain(client);
+					continue;
+				}
+				try {
 					Socket upstream = new Socket(this.targetHost, this.targetPort);
 					client.setTcpNoDelay(true);
 					upstream.setTcpNoDelay(true);
-					this.sockets.add(client);
 					this.sockets.add(upstream);
 					Link link = new Link();
 					this.links.add(link);
@@ -176,12 +207,24 @@ public final class TcpProxy implements AutoCloseable {
 					pipe(upstream, client, link, false);
 				}
 				catch (IOException ex) {
-					// closed by cut(), or the target refused: the client sees its socket close
+					// The target refused: the client sees its connection close.
+					closeQuietly(client);
+					this.sockets.remove(client);
 				}
 			}
 		}, "tcp-proxy-accept-" + this.port);
 		acceptor.setDaemon(true);
+		this.acceptor = acceptor;
 		acceptor.start();
+	}
+
+	/** Tracks {@code client} unless {@code server} has been cut meanwhile. */
+	private synchronized boolean register(ServerSocket server, Socket client) {
+		if (server != this.server || server.isClosed()) {
+			return false;
+		}
+		this.sockets.add(client);
+		return true;
 	}
 
 	private void drain(Socket client) {
