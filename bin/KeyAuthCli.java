@@ -37,8 +37,9 @@ public class KeyAuthCli {
 			  disable ID
 			  enable ID
 			  identify             reads a raw key from standard input (never give a key as an argument:
-			                       the shell's history and the process list keep those) and shows which
-			                       key it is, e.g. one found in a log: bin/keyauth identify < leaked.txt
+			                       the shell's history and the process list keep those; at a terminal
+			                       it is not echoed) and shows which key it is, e.g. one found in a log:
+			                       bin/keyauth identify < leaked.txt
 
 			environment:
 			  KEYAUTH_ADMIN_TOKEN  the admin token (required)
@@ -205,15 +206,38 @@ public class KeyAuthCli {
 		if (!positional.isEmpty()) {
 			throw new UsageException("give the key on standard input, not as an argument");
 		}
-		try {
-			String key = new String(System.in.readNBytes(4096), StandardCharsets.UTF_8).strip();
-			if (key.isEmpty()) {
-				throw new UsageException("no key on standard input");
-			}
-			return key;
+		String key;
+		java.io.Console console = System.console();
+		if (console != null && isTerminal(console)) {
+			// At a terminal: not echoed, so the key stays off the screen and its scrollback.
+			char[] typed = console.readPassword("API key (not shown): ");
+			key = (typed != null) ? new String(typed) : "";
 		}
-		catch (IOException ex) {
-			throw new UsageException("cannot read standard input: " + ex.getMessage());
+		else {
+			try {
+				key = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8))
+					.readLine();
+			}
+			catch (IOException ex) {
+				throw new UsageException("cannot read standard input: " + ex.getMessage());
+			}
+		}
+		if (key == null || key.isBlank()) {
+			throw new UsageException("no key on standard input");
+		}
+		return key.strip();
+	}
+
+	/**
+	 * From Java 22 a console exists even when standard input is a file or a pipe;
+	 * {@code isTerminal()} (22 and later) tells. On Java 17 a console means a terminal.
+	 */
+	private static boolean isTerminal(java.io.Console console) {
+		try {
+			return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+		}
+		catch (ReflectiveOperationException ex) {
+			return true;
 		}
 	}
 
