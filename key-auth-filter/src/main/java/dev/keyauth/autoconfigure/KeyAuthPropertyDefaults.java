@@ -41,8 +41,8 @@ import org.springframework.core.env.MapPropertySource;
  * that does not come, and each holds one of the pool's places meanwhile: an unanswered connect
  * for about two minutes on Linux, an accepted but unanswered one for good. Once they held all of
  * them, the pool opened nothing more after the partition healed, and every key no cache held was
- * refused until a restart. Bounded, they end within five seconds and the next lookup opens a new
- * connection.</li>
+ * refused for as long as they lasted. Bounded, they end within five seconds and the next lookup
+ * opens a new connection.</li>
  * </ul>
  */
 public class KeyAuthPropertyDefaults implements EnvironmentPostProcessor {
