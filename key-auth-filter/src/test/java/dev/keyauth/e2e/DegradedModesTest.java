@@ -342,7 +342,7 @@ class DegradedModesTest {
 		// The openings end within max-create-connection-time (5 s) of their start; then the
 		// store breaker's next probe gets a new connection.
 		Instances.awaitStatus(15_000, 200, () -> b.status("/x", key));
-		// a's connections are black-holed too: close them all for the next test.
+		// Connections opened during the partition stay dead: close them for the next test.
 		postgres.cut();
 	}
 
