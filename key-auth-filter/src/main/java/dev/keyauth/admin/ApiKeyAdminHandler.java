@@ -162,7 +162,7 @@ public class ApiKeyAdminHandler {
 	 * keep; the answer is the key's view, never the key.
 	 */
 	public Mono<ServerResponse> identify(ServerRequest request) {
-		return requireJson(request).then(readBody(request))
+		return requireJson(request).then(readBody(request, false))
 			.flatMap((body) -> {
 				AdminJson.requireObject(body, IDENTIFY_FIELDS);
 				JsonNode key = body.get("key");
@@ -219,6 +219,14 @@ public class ApiKeyAdminHandler {
 	}
 
 	private Mono<JsonNode> readBody(ServerRequest request) {
+		return readBody(request, true);
+	}
+
+	/**
+	 * @param quoteParseErrors whether a parse error quotes the parser's message, which names the
+	 * offending token: not for a body that holds a raw key, which the answer must never contain
+	 */
+	private Mono<JsonNode> readBody(ServerRequest request, boolean quoteParseErrors) {
 		return DataBufferUtils.join(request.body(BodyExtractors.toDataBuffers()), MAX_BODY_BYTES)
 			.onErrorMap(DataBufferLimitException.class, (ex) -> new AdminRequestException(HttpStatus.CONTENT_TOO_LARGE,
 					"request_too_large", "the request body must be at most " + MAX_BODY_BYTES + " bytes"))
@@ -227,7 +235,8 @@ public class ApiKeyAdminHandler {
 					return this.json.readTree(input);
 				}
 				catch (JacksonException ex) {
-					throw AdminRequestException.invalid("request body is not valid JSON: " + ex.getOriginalMessage());
+					throw AdminRequestException.invalid("request body is not valid JSON"
+							+ (quoteParseErrors ? ": " + ex.getOriginalMessage() : ""));
 				}
 				catch (java.io.IOException ex) {
 					throw AdminRequestException.invalid("request body could not be read");

@@ -213,6 +213,11 @@ class AdminApiTest {
 			assertThat((String) body.get("message")).contains("prefix, length or checksum");
 			assertThat(body.toString()).doesNotContain(typo);
 		});
+		// Pasted without quotes: not JSON, and the parser's message, which would quote it, is left out.
+		identify("{\"key\":" + unknown + "}").expectStatus().isBadRequest().expectBody(JSON).value((body) -> {
+			assertThat((String) body.get("message")).contains("not valid JSON");
+			assertThat(body.toString()).doesNotContain(unknown).doesNotContain(unknown.substring(8, 30));
+		});
 		identify("{}").expectStatus().isBadRequest().expectBody(JSON)
 			.value((body) -> assertThat(body).containsEntry("message", "key is required"));
 		identify("{\"key\":42}").expectStatus().isBadRequest().expectBody(JSON)
