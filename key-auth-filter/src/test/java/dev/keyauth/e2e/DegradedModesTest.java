@@ -63,13 +63,19 @@ class DegradedModesTest {
 		upstream = new EchoUpstream();
 		postgres = new TcpProxy(TestPostgres.host(), TestPostgres.port());
 		redis = new TcpProxy(TestRedis.host(), TestRedis.port());
+		Map<String, String> properties = instanceProperties();
+		a = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+		b = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+	}
+
+	/** An instance behind the proxies, with short timeouts so that outages show quickly. */
+	private static Map<String, String> instanceProperties() {
 		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
 		properties.put("keyauth.store.timeout", "500ms");
 		// Lettuce's own bound on commands the plugin gives no timeout of its own (the heartbeats):
 		// Spring Boot's default is a minute.
 		properties.put("spring.data.redis.timeout", "1s");
-		a = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
-		b = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
+		return properties;
 	}
 
 	@AfterAll
@@ -291,9 +297,7 @@ class DegradedModesTest {
 	 */
 	@Test
 	void connectionsDroppedWhileIdleAreNotHandedOut() {
-		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
-		properties.put("keyauth.store.timeout", "500ms");
-		properties.put("spring.data.redis.timeout", "1s");
+		Map<String, String> properties = instanceProperties();
 		properties.put("spring.r2dbc.pool.max-idle-time", "1s");
 		// Closed with the others after all tests, as late is.
 		quiet = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
@@ -411,11 +415,7 @@ class DegradedModesTest {
 	@Test
 	void anInstanceStartedWhileRedisIsDownSubscribesOnceItIsBack() {
 		redis.cut();
-		Map<String, String> properties = Instances.properties(postgres, redis, upstream);
-		properties.put("keyauth.store.timeout", "500ms");
-		// Lettuce's own bound on commands the plugin gives no timeout of its own (the heartbeats):
-		// Spring Boot's default is a minute.
-		properties.put("spring.data.redis.timeout", "1s");
+		Map<String, String> properties = instanceProperties();
 		// Closed with the others after all tests: closing an instance releases the Reactor Netty
 		// resources that every instance in this JVM shares.
 		late = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
