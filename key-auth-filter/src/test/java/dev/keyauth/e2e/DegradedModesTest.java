@@ -382,7 +382,8 @@ class DegradedModesTest {
 	 * time out, so it stayed on the dead connection until a restart: no invalidation arrived by
 	 * pub/sub any more, and every instance trusted its cache only for the unconfirmed-trust bound.
 	 * (Dead connections that send are the kernel's to close, by the TCP options the plugin sets;
-	 * a proxy in user space cannot show that, as its own kernel acknowledges everything.)
+	 * a proxy in user space cannot show that, as its own kernel acknowledges everything:
+	 * {@link SilentRedisPartitionTest} does, with a link it takes down.)
 	 */
 	@Test
 	void aSubscriptionThatStopsDeliveringIsMadeAgain() {

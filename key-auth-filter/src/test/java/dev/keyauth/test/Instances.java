@@ -15,12 +15,17 @@ public final class Instances {
 	 * {@code upstream}.
 	 */
 	public static Map<String, String> properties(TcpProxy postgres, TcpProxy redis, EchoUpstream upstream) {
-		Map<String, String> properties = new LinkedHashMap<>();
+		Map<String, String> properties = properties(upstream);
 		properties.put("spring.r2dbc.url",
 				"r2dbc:postgresql://127.0.0.1:" + postgres.port() + "/" + TestPostgres.database());
-		properties.put("spring.r2dbc.username", TestPostgres.user());
-		properties.put("spring.r2dbc.password", TestPostgres.password());
 		properties.put("spring.data.redis.url", "redis://127.0.0.1:" + redis.port());
+		return properties;
+	}
+
+	/** PostgreSQL and Redis reached directly, one catch-all route to {@code upstream}. */
+	public static Map<String, String> properties(EchoUpstream upstream) {
+		Map<String, String> properties = new LinkedHashMap<>(TestPostgres.properties());
+		properties.put("spring.data.redis.url", TestRedis.url());
 		properties.put("spring.cloud.gateway.server.webflux.routes[0].id", "echo");
 		properties.put("spring.cloud.gateway.server.webflux.routes[0].uri", upstream.uri());
 		properties.put("spring.cloud.gateway.server.webflux.routes[0].predicates[0]", "Path=/**");
