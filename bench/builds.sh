@@ -21,6 +21,13 @@
 # it, round after round (bench/results/builds-2026-12-01-r-forks.md). Label several gateways of
 # each configuration group#fork ('off#1' 'off#2' ... 'hit#1' 'hit#2' ...) and the summary adds
 # each group's median over its forks and the spread between them (bench/builds_forks.py).
+#
+# Latency: BUILDS_CONNECTIONS=4 loads each gateway with 4 connections instead of 32, where the
+# machine is not saturated and p99 measures the gateway rather than the queue. The summary gives
+# each gateway's p99 and, per round, its difference from the first's: a machine whose own tail
+# moves by milliseconds from one minute to the next (p99 of 2.5 to 16 ms for the same baseline)
+# cannot resolve 0.5 ms between configurations measured minutes apart, but can between windows
+# seconds apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,6 +35,7 @@ ROUNDS=$1
 WINDOW=$2
 shift 2
 WARMUP=${BUILDS_WARMUP:-60}
+export MEASURE_CONNECTIONS=${BUILDS_CONNECTIONS:-32}
 OUT=${BENCH_OUT:-$ROOT/bench/target}
 mkdir -p "$OUT"
 NAME=builds
@@ -63,17 +71,17 @@ log "warming up each gateway for $WARMUP s"
 for i in "${!PORTS[@]}"; do measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WARMUP" "${PATHS[$i]}" > /dev/null; done
 : > "$OUT/builds-rounds.txt"
 for round in $(seq 1 "$ROUNDS"); do
-  declare -A RPS=() CPU=()
+  declare -A RPS=() CPU=() P99=()
   for i in $(printf '%s\n' "${!PORTS[@]}" | shuf); do
-    read -r rps cpu failed _ < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" "${PATHS[$i]}")
-    RPS[$i]=$rps; CPU[$i]=$cpu
+    read -r rps cpu failed _ _ p99 < <(measure "${PORTS[$i]}" "$OUT/builds-${KEYS[$i]}.key" "$WINDOW" "${PATHS[$i]}")
+    RPS[$i]=$rps; CPU[$i]=$cpu; P99[$i]=$p99
     [ "$failed" = 0 ] || log "round $round: $failed responses >= 400 from ${LABELS[$i]}"
   done
-  line="$round"; for i in "${!PORTS[@]}"; do line+=" ${LABELS[$i]}=${RPS[$i]}/${CPU[$i]}"; done
+  line="$round"; for i in "${!PORTS[@]}"; do line+=" ${LABELS[$i]}=${RPS[$i]}/${CPU[$i]}/${P99[$i]}"; done
   echo "$line" >> "$OUT/builds-rounds.txt"
 done
 {
-  echo "$ROUNDS rounds of $WINDOW s per gateway, random order, after $WARMUP s warm-ups ($(date -u +%Y-%m-%dT%H:%MZ)," \
+  echo "$ROUNDS rounds of $WINDOW s per gateway at $MEASURE_CONNECTIONS connections, random order, after $WARMUP s warm-ups ($(date -u +%Y-%m-%dT%H:%MZ)," \
     "$(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)); specifications: $*"
   echo
   python3 - "$OUT/builds-rounds.txt" "${LABELS[@]}" <<'PY'
@@ -81,16 +89,19 @@ import statistics, sys
 rows = [dict(cell.split("=") for cell in line.split()[1:]) for line in open(sys.argv[1])]
 labels = sys.argv[2:]
 value = lambda row, label, i: float(row[label].split("/")[i])
-print(f"| gateway | requests/s (median) | CPU us per request (median) | requests/s over {labels[0]}: median (quartiles) | CPU over {labels[0]}: median (quartiles) |")
-print("|---|---:|---:|---:|---:|")
+def spread(values, digits):
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return f"{statistics.median(values):.{digits}f} ({q[0]:.{digits}f}-{q[2]:.{digits}f})"
+print(f"| gateway | requests/s (median) | CPU us per request (median) | requests/s over {labels[0]}: median (quartiles) "
+      f"| CPU over {labels[0]}: median (quartiles) | p99 ms (median) | p99 minus {labels[0]}'s, ms: median (quartiles) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 for label in labels:
-    cells = []
-    for i in (0, 1):
-        ratios = [value(r, label, i) / value(r, labels[0], i) for r in rows]
-        q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
-        cells.append(f"{statistics.median(ratios):.3f} ({q[0]:.3f}-{q[2]:.3f})")
+    cells = [spread([value(r, label, i) / value(r, labels[0], i) for r in rows], 3) for i in (0, 1)]
+    p99 = [value(r, label, 2) / 1000 for r in rows]
+    added = [(value(r, label, 2) - value(r, labels[0], 2)) / 1000 for r in rows]
     print(f"| {label} | {statistics.median(value(r, label, 0) for r in rows):.0f} | "
-          f"{statistics.median(value(r, label, 1) for r in rows):.1f} | {cells[0]} | {cells[1]} |")
+          f"{statistics.median(value(r, label, 1) for r in rows):.1f} | {cells[0]} | {cells[1]} | "
+          f"{statistics.median(p99):.2f} | {spread(added, 2)} |")
 PY
   # Labels written group#fork (off#1, off#2, hit#1, ...): several gateways of one configuration.
   case "$*" in *'#'*) echo; python3 bench/builds_forks.py "$OUT/builds-rounds.txt" ;; esac

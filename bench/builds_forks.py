@@ -12,11 +12,12 @@ bench/calibrate_fit.py pools its rounds with the same functions.
 import statistics
 import sys
 
-REQUESTS, CPU = 0, 1
+REQUESTS, CPU, P99 = 0, 1, 2
 
 
 def read_rounds(path):
-    """builds.sh's rounds file: one dict per round, label -> "requests/s/cpu-us-per-request"."""
+    """builds.sh's rounds file: one dict per round, label -> "requests/s/cpu-us-per-request/p99-us"
+    (files of runs before p99 was recorded have the first two only)."""
     return [dict(cell.split("=") for cell in line.split()[1:]) for line in open(path)]
 
 
@@ -44,12 +45,18 @@ def main(path):
     rows = read_rounds(path)
     groups = fork_groups(rows)
     first = next(iter(groups))
+    with_p99 = all(len(cell.split("/")) > P99 for row in rows for cell in row.values())
     print(f"| configuration | forks | requests/s over {first}: median of forks (lowest-highest fork) "
-          f"| CPU per request over {first}: median of forks (lowest-highest) |")
-    print("|---|---:|---:|---:|")
+          f"| CPU per request over {first}: median of forks (lowest-highest) |"
+          + (f" p99 minus {first}'s, ms: median of forks (lowest-highest) |" if with_p99 else ""))
+    print("|---|---:|---:|---:|" + ("---:|" if with_p99 else ""))
     for group, labels in groups.items():
         cells = [pooled(rows, labels, groups[first], i) for i in (REQUESTS, CPU)]
-        print(f"| {group} | {len(labels)} | " + " | ".join(f"{m:.3f} ({lo:.3f}-{hi:.3f})" for m, lo, hi in cells) + " |")
+        line = f"| {group} | {len(labels)} | " + " | ".join(f"{m:.3f} ({lo:.3f}-{hi:.3f})" for m, lo, hi in cells) + " |"
+        if with_p99:
+            m, lo, hi = pooled(rows, labels, groups[first], P99, combine=lambda x, ref: (x - ref) / 1000)
+            line += f" {m:.2f} ({lo:.2f}-{hi:.2f}) |"
+        print(line)
 
 
 if __name__ == "__main__":

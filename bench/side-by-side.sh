@@ -8,14 +8,16 @@ declare -A GATEWAY_PID
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # pid -> user + system CPU in ticks
 # One wrk run against a gateway started below: port keysfile seconds path [extra headers] ->
-# "requests/s gateway-CPU-us-per-request responses>=400 requests".
+# "requests/s gateway-CPU-us-per-request responses>=400 requests p50-us p99-us", with
+# MEASURE_CONNECTIONS connections (32 by default: saturated, for throughput; few, for latency).
 measure() {
   local pid=${GATEWAY_PID[$1]} before after line
   before=$(cpu_ticks "$pid")
-  line=$(KEYS_FILE=$2 EXTRA_HEADERS=${5:-} wrk -t1 -c32 -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT')
+  line=$(KEYS_FILE=$2 EXTRA_HEADERS=${5:-} wrk -t1 -c"${MEASURE_CONNECTIONS:-32}" -d"$3s" -s bench/keys.lua "http://127.0.0.1:$1$4" 2>&1 | grep '^RESULT')
   after=$(cpu_ticks "$pid")
   echo "$line" | tr ' ' '\n' | awk -F= -v ticks=$((after - before)) -v hz="$TICK" \
-    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } END { printf "%.0f %.1f %d %d\n", r, ticks * 1e6 / hz / n, e, n }'
+    '$1 == "rps" { r = $2 } $1 == "requests" { n = $2 } $1 == "non2xx" { e = $2 } $1 == "p50_us" { p50 = $2 } $1 == "p99_us" { p99 = $2 }
+     END { printf "%.0f %.1f %d %d %d %d\n", r, ticks * 1e6 / hz / n, e, n, p50, p99 }'
 }
 log() { printf '[%s] %s\n' "$NAME" "$*" >&2; }
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

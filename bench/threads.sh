@@ -56,7 +56,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for port in $(printf '8180\n8190\n' | shuf); do
     pid=${GATEWAY_PID[$port]}
     thread_ticks "$pid" > "$OUT/threads-before.txt"
-    read -r _ _ _ requests < <(measure "$port" "$OUT/threads-one.key" "$WINDOW" /bench/x)
+    read -r _ _ _ requests _ < <(measure "$port" "$OUT/threads-one.key" "$WINDOW" /bench/x)
     thread_ticks "$pid" > "$OUT/threads-after.txt"
     LC_ALL=C join -t $'\t' "$OUT/threads-before.txt" "$OUT/threads-after.txt" | awk -F'\t' -v r="$round" -v p="$port" \
       -v n="$requests" -v hz="$TICK" '{ printf "%s\t%s\t%s\t%.3f\t%.2f\t%.2f\n", r, p, $1, ($5 - $2) * 1e6 / hz / n,
