@@ -108,8 +108,7 @@ class DegradedModesTest {
 	 */
 	private void awaitHealthy() {
 		for (GatewayInstance instance : List.of(a, b)) {
-			RedisInvalidationBus bus = instance.bean(RedisInvalidationBus.class);
-			Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+			instance.awaitHearingInvalidations(20_000);
 		}
 		for (GatewayInstance instance : List.of(a, b)) {
 			Instances.await(20_000, () -> IntStream.range(0, 3)
@@ -389,8 +388,7 @@ class DegradedModesTest {
 	void aSubscriptionThatStopsDeliveringIsMadeAgain() {
 		// Both subscriptions made (at start-up, or again after an earlier test) and quiet since.
 		for (GatewayInstance instance : List.of(a, b)) {
-			RedisInvalidationBus bus = instance.bean(RedisInvalidationBus.class);
-			Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+			instance.awaitHearingInvalidations(20_000);
 		}
 		Instances.sleep(1500);
 		redis.blackHoleReceiveOnlyConnections(Duration.ofSeconds(1));
@@ -428,8 +426,7 @@ class DegradedModesTest {
 		assertThat(late.status("/x", key)).isEqualTo(200);
 
 		redis.restore();
-		RedisInvalidationBus bus = late.bean(RedisInvalidationBus.class);
-		Instances.await(20_000, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+		late.awaitHearingInvalidations(20_000);
 		// Subscribed now: another instance's revocation arrives as a message, well before the
 		// trust bound (1 s past the last heartbeat) would have the key read again.
 		Instances.sleep(1300);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.test.CountingStoreConfiguration.CountingApiKeyStore;
 
 import org.springframework.boot.SpringApplication;
@@ -64,6 +65,15 @@ public final class GatewayInstance implements AutoCloseable {
 
 	public <T> T bean(Class<T> type) {
 		return this.context.getBean(type);
+	}
+
+	/**
+	 * Waits until this instance hears its own invalidation heartbeats again (the last one heard
+	 * is under 500 ms old): subscribed, and so told of every change by message.
+	 */
+	public void awaitHearingInvalidations(long timeoutMillis) {
+		RedisInvalidationBus bus = bean(RedisInvalidationBus.class);
+		Instances.await(timeoutMillis, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
 	}
 
 	/** Lookups that reached PostgreSQL so far. */
