@@ -17,8 +17,7 @@ import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import dev.keyauth.support.CircuitBreakers;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.resource.ClientResources;
@@ -64,7 +63,8 @@ class KeyAuthCacheConfiguration {
 		Duration storeTimeout = properties.getStore().getTimeout();
 		TieredApiKeyLookup lookup = new TieredApiKeyLookup(store::findByHash,
 				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redis.getIfAvailable(), policy,
-				clock.getIfAvailable(Clock::systemUTC), storeTimeout, breaker("keyauth-store", storeTimeout));
+				clock.getIfAvailable(Clock::systemUTC), storeTimeout,
+				CircuitBreakers.forCallsWithin("keyauth-store", storeTimeout));
 		lookup.setMetrics(metrics);
 		return lookup;
 	}
@@ -92,23 +92,6 @@ class KeyAuthCacheConfiguration {
 	};
 
 	/**
-	 * Opens after half of the last 20 calls failed or were slower than the timeout; probes again
-	 * after a second with a couple of calls.
-	 */
-	static CircuitBreaker breaker(String name, Duration slowCallThreshold) {
-		return CircuitBreaker.of(name, CircuitBreakerConfig.custom()
-			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-			.slidingWindowSize(20)
-			.minimumNumberOfCalls(10)
-			.failureRateThreshold(50)
-			.slowCallDurationThreshold(slowCallThreshold)
-			.slowCallRateThreshold(100)
-			.waitDurationInOpenState(Duration.ofSeconds(1))
-			.permittedNumberOfCallsInHalfOpenState(2)
-			.build());
-	}
-
-	/**
 	 * Redis as the shared tier and the invalidation bus, when the application has Redis
 	 * (spring.data.redis.*) and keyauth.cache.redis.enabled is not false.
 	 */
@@ -125,7 +108,7 @@ class KeyAuthCacheConfiguration {
 			KeyAuthProperties.Cache.Redis redis = properties.getCache().getRedis();
 			return new RedisKeyCache(new ReactiveStringRedisTemplate(connectionFactory),
 					jsonMapper.getIfAvailable(JsonMapper::new), redis.getKeyPrefix(), redis.getTimeout(),
-					breaker("keyauth-redis", redis.getTimeout()));
+					CircuitBreakers.forCallsWithin("keyauth-redis", redis.getTimeout()));
 		}
 
 		@Bean

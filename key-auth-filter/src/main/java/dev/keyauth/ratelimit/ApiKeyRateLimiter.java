@@ -6,7 +6,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.keyauth.store.RateLimit;
+import dev.keyauth.support.CircuitBreakers;
 import dev.keyauth.support.Timeouts;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -23,7 +26,11 @@ import org.springframework.data.redis.core.script.RedisScript;
  * <p>
  * Failure mode: if Redis fails or is slower than the timeout, the request is allowed when
  * {@code failOpen} (the default, like the gateway's own limiter: an outage of the counter store
- * must not become an outage of the API) or refused with 429 otherwise.
+ * must not become an outage of the API) or refused with 429 otherwise. Calls are guarded by a
+ * circuit breaker: while Redis is unreachable, slow or silently cut off, a request would
+ * otherwise wait out the timeout every time its key's allowance is empty (and a request that
+ * waited for a failed batch request, a second time for a token of its own); once the breaker is
+ * open, the decision is made at once, and Redis is probed again after a second.
  */
 public class ApiKeyRateLimiter {
 
@@ -42,6 +49,10 @@ public class ApiKeyRateLimiter {
 	private final Runnable onRedisFailure;
 
 	private final LocalTokenAllowances allowances;
+
+	private final CircuitBreaker breaker;
+
+	private final CircuitBreakerOperator<List<Long>> guarded;
 
 	private final Map<String, Refill> refills = new ConcurrentHashMap<>();
 
@@ -77,6 +88,13 @@ public class ApiKeyRateLimiter {
 		this.failOpen = failOpen;
 		this.onRedisFailure = onRedisFailure;
 		this.allowances = allowances;
+		this.breaker = CircuitBreakers.forCallsWithin("keyauth-ratelimit", timeout);
+		this.guarded = CircuitBreakerOperator.of(this.breaker);
+	}
+
+	/** The breaker in front of Redis: open while Redis is failing, so that nothing waits for it. */
+	public CircuitBreaker breaker() {
+		return this.breaker;
 	}
 
 	@SuppressWarnings({ "unchecked", "rawtypes" })
@@ -147,6 +165,7 @@ public class ApiKeyRateLimiter {
 		List<String> args = List.of(Integer.toString(limit.requestsPerSecond()), Integer.toString(limit.burst()), "",
 				Integer.toString(tokens));
 		return Timeouts.within(this.redis.execute(this.script, keys, args).next(), this.timeout)
+			.transformDeferred(this.guarded)
 			.map((result) -> {
 				boolean allowed = result.get(0) == 1L;
 				if (allowed) {

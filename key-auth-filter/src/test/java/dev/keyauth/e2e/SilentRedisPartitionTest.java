@@ -10,10 +10,12 @@ import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
+import dev.keyauth.ratelimit.ApiKeyRateLimiter;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.GatewayInstance;
 import dev.keyauth.test.Instances;
 import dev.keyauth.test.NetworkNamespace;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.resource.ClientResources;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +105,11 @@ class SilentRedisPartitionTest {
 		}
 		Map<String, Object> created = a.admin().create("silent-" + UUID.randomUUID(), List.of());
 		String key = (String) created.get("key");
+		// Under 20 requests a second, so every request asks Redis for its token.
+		String limited = (String) a.admin()
+			.create(Map.of("consumerId", "silent-limited-" + UUID.randomUUID(), "rateLimit",
+					Map.of("requestsPerSecond", 10, "burst", 1000)))
+			.get("key");
 		// Past the creation's invalidation and its repeat, which would evict what is warmed now.
 		Instances.sleep(1300);
 		assertThat(a.status("/x", key)).isEqualTo(200);
@@ -121,6 +128,12 @@ class SilentRedisPartitionTest {
 			String other = (String) b.admin().create("silent-other-" + UUID.randomUUID(), List.of()).get("key");
 			assertThat(a.status("/x", key)).isEqualTo(200);
 			assertThat(a.status("/x", other)).isEqualTo(200);
+			// Rate limits fail open, and once ten checks have waited out their timeout the rest are
+			// decided without asking Redis.
+			for (int i = 0; i < 15; i++) {
+				assertThat(a.status("/x", limited)).isEqualTo(200);
+			}
+			assertThat(a.bean(ApiKeyRateLimiter.class).breaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
 
 			// The heartbeats go unacknowledged on a's command connection: the kernel closes it
 			// 10 s on (TCP_USER_TIMEOUT), and Lettuce starts reconnecting.

@@ -2,9 +2,11 @@ package dev.keyauth.ratelimit;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.store.RateLimit;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -53,6 +55,58 @@ class ApiKeyRateLimiterTest {
 			.assertNext((decision) -> assertThat(decision.allowed()).isFalse())
 			.verifyComplete();
 		assertThat(this.failures).hasValue(1);
+	}
+
+	/**
+	 * A Redis that takes every call and answers none: stuck, or cut off without a reset (the
+	 * kernel closes such a connection only after 10 s, SilentRedisPartitionTest). Without the
+	 * breaker every request with an empty allowance waited out the timeout, for as long as that
+	 * lasted; now ten do, and the rest are decided without asking until Redis is probed again.
+	 */
+	@Test
+	@SuppressWarnings({ "unchecked", "rawtypes" })
+	void aRedisThatDoesNotAnswerIsNotWaitedForOnEveryRequest() {
+		AtomicInteger asked = new AtomicInteger();
+		AtomicBoolean answering = new AtomicBoolean();
+		when(this.redis.execute(any(RedisScript.class), anyList(), anyList()))
+			.thenAnswer((invocation) -> Flux.defer(() -> {
+				asked.incrementAndGet();
+				return answering.get() ? Flux.just(List.of(1L, 5L)) : Flux.never();
+			}));
+		// Local share 0: a Redis call for every request.
+		ApiKeyRateLimiter limiter = new ApiKeyRateLimiter(this.redis,
+				(RedisScript) RedisScript.of("return {1, 1}", List.class), "t:", Duration.ofMillis(20), true,
+				this.failures::incrementAndGet);
+		RateLimit limit = new RateLimit(100, 100);
+		for (int i = 0; i < 30; i++) {
+			StepVerifier.create(limiter.consume("key:k", limit))
+				.assertNext((decision) -> assertThat(decision.allowed()).isTrue())
+				.verifyComplete();
+		}
+		assertThat(asked).hasValue(10);
+		assertThat(this.failures).hasValue(30);
+		assertThat(limiter.breaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
+
+		// A second on, two probes reach Redis, which answers again: the breaker closes.
+		answering.set(true);
+		sleep(1100);
+		for (int i = 0; i < 2; i++) {
+			StepVerifier.create(limiter.consume("key:k", limit))
+				.assertNext((decision) -> assertThat(decision.remaining()).isEqualTo(5))
+				.verifyComplete();
+		}
+		assertThat(asked).hasValue(12);
+		assertThat(limiter.breaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+	}
+
+	private static void sleep(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	@Test
