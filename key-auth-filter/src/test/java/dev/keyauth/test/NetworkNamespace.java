@@ -188,7 +188,8 @@ public final class NetworkNamespace implements AutoCloseable {
 
 	private static void delete(String name) {
 		for (String pid : output("ip", "netns", "pids", name).split("\n")) {
-			if (!pid.isBlank()) {
+			// Anything but a pid (an error, if the namespace is already gone) is not a process.
+			if (pid.trim().matches("\\d+")) {
 				ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(ProcessHandle::destroyForcibly);
 			}
 		}
