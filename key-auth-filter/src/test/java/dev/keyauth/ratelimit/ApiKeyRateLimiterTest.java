@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.store.RateLimit;
+import dev.keyauth.test.Instances;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -89,7 +90,7 @@ class ApiKeyRateLimiterTest {
 
 		// A second on, two probes reach Redis, which answers again: the breaker closes.
 		answering.set(true);
-		sleep(1100);
+		Instances.sleep(1100);
 		for (int i = 0; i < 2; i++) {
 			StepVerifier.create(limiter.consume("key:k", limit))
 				.assertNext((decision) -> assertThat(decision.remaining()).isEqualTo(5))
@@ -97,16 +98,6 @@ class ApiKeyRateLimiterTest {
 		}
 		assertThat(asked).hasValue(12);
 		assertThat(limiter.breaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
-	}
-
-	private static void sleep(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
 	}
 
 	@Test
