@@ -76,6 +76,19 @@ public final class GatewayInstance implements AutoCloseable {
 		Instances.await(timeoutMillis, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
 	}
 
+	/**
+	 * Revokes {@code created} (a key as the admin API answered its creation) through this
+	 * instance, then polls {@code other} with it until it is refused (at most 5 s): how long
+	 * that took from the start of the revoke call.
+	 */
+	public Duration revokeUntilRefusedBy(GatewayInstance other, Map<String, Object> created) {
+		String key = (String) created.get("key");
+		long start = System.nanoTime();
+		this.admin.revoke((String) created.get("id"));
+		Instances.awaitStatus(5000, 401, () -> other.status("/x", key));
+		return Duration.ofNanos(System.nanoTime() - start);
+	}
+
 	/** Lookups that reached PostgreSQL so far. */
 	public int storeLookups() {
 		return this.context.getBean(CountingApiKeyStore.class).lookups();
