@@ -197,14 +197,14 @@ public final class NetworkNamespace implements AutoCloseable {
 		run("ip", "netns", "del", name);
 	}
 
-	private static void check(String... command) {
+	static void check(String... command) {
 		int status = run(command);
 		if (status != 0) {
 			throw new IllegalStateException(String.join(" ", command) + " failed with status " + status);
 		}
 	}
 
-	private static int run(String... command) {
+	static int run(String... command) {
 		try {
 			Process process = new ProcessBuilder(command).redirectErrorStream(true)
 				.redirectOutput(ProcessBuilder.Redirect.DISCARD)
