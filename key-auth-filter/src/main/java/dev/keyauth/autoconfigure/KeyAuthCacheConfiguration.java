@@ -177,7 +177,9 @@ class KeyAuthCacheConfiguration {
 						.warn("Redis is not reachable at start-up (" + ex + "); until it is, API keys are "
 								+ "checked against PostgreSQL and each cached answer is trusted only for "
 								+ "keyauth.cache.invalidation.unconfirmed-trust. A single gateway meant to run "
-								+ "without Redis sets keyauth.cache.redis.enabled=false");
+								+ "without Redis excludes Spring Boot's Redis auto-configuration "
+								+ "(DataRedisAutoConfiguration, DataRedisReactiveAutoConfiguration), or sets "
+								+ "keyauth.cache.redis.enabled=false if the application uses Redis for itself");
 				}
 			};
 		}
