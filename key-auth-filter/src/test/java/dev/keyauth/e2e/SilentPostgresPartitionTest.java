@@ -80,16 +80,7 @@ class SilentPostgresPartitionTest {
 
 	@AfterAll
 	static void stop() {
-		for (AutoCloseable closeable : new AutoCloseable[] { gateway, upstream, postgres, network }) {
-			if (closeable != null) {
-				try {
-					closeable.close();
-				}
-				catch (Exception ex) {
-					throw new IllegalStateException(ex);
-				}
-			}
-		}
+		Instances.closeAll(gateway, upstream, postgres, network);
 	}
 
 	@Test

@@ -70,16 +70,7 @@ class SilentRedisPartitionTest {
 
 	@AfterAll
 	static void stop() {
-		for (AutoCloseable closeable : new AutoCloseable[] { a, b, upstream, network }) {
-			if (closeable != null) {
-				try {
-					closeable.close();
-				}
-				catch (Exception ex) {
-					throw new IllegalStateException(ex);
-				}
-			}
-		}
+		Instances.closeAll(a, b, upstream, network);
 	}
 
 	private static boolean accepts(String host, int port) {

@@ -50,6 +50,23 @@ public final class Instances {
 		return await(timeoutMillis, () -> status.getAsInt() == expected);
 	}
 
+	/**
+	 * Closes each of {@code closeables} that is not null, in order (what a test's {@code @AfterAll}
+	 * does with what its {@code @BeforeAll} started, possibly only in part).
+	 */
+	public static void closeAll(AutoCloseable... closeables) {
+		for (AutoCloseable closeable : closeables) {
+			if (closeable != null) {
+				try {
+					closeable.close();
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+			}
+		}
+	}
+
 	public static void sleep(long millis) {
 		try {
 			Thread.sleep(millis);
