@@ -52,18 +52,29 @@ public final class Instances {
 
 	/**
 	 * Closes each of {@code closeables} that is not null, in order (what a test's {@code @AfterAll}
-	 * does with what its {@code @BeforeAll} started, possibly only in part).
+	 * does with what its {@code @BeforeAll} started, possibly only in part). One that fails to
+	 * close does not keep the rest open (a network namespace, a server process); the first
+	 * failure is thrown once all were tried.
 	 */
 	public static void closeAll(AutoCloseable... closeables) {
+		IllegalStateException failure = null;
 		for (AutoCloseable closeable : closeables) {
 			if (closeable != null) {
 				try {
 					closeable.close();
 				}
 				catch (Exception ex) {
-					throw new IllegalStateException(ex);
+					if (failure == null) {
+						failure = new IllegalStateException("could not close " + closeable, ex);
+					}
+					else {
+						failure.addSuppressed(ex);
+					}
 				}
 			}
+		}
+		if (failure != null) {
+			throw failure;
 		}
 	}
 
