@@ -73,8 +73,6 @@ class SilentPostgresPartitionTest {
 		properties.put("spring.r2dbc.url", postgres.r2dbcUrl());
 		properties.put("spring.r2dbc.username", "postgres");
 		properties.put("spring.r2dbc.password", "");
-		
-		
 		gateway = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
 	}
 
