@@ -61,7 +61,10 @@ public final class NamespacedPostgres implements AutoCloseable {
 		return name.matches("\\d+") ? Integer.parseInt(name) : -1;
 	}
 
-	/** Creates a cluster and starts it inside {@code network}, listening on its address; returns once it accepts queries. */
+	/**
+	 * Creates a cluster and starts it inside {@code network}, listening on the namespace's
+	 * address; returns once it accepts queries.
+	 */
 	public static NamespacedPostgres start(NetworkNamespace network) {
 		Path bin = binaries();
 		if (bin == null) {
