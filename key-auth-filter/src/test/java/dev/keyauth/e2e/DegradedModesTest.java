@@ -80,17 +80,7 @@ class DegradedModesTest {
 
 	@AfterAll
 	static void stop() {
-		if (late != null) {
-			late.close();
-		}
-		if (quiet != null) {
-			quiet.close();
-		}
-		a.close();
-		b.close();
-		postgres.close();
-		redis.close();
-		upstream.close();
+		Instances.closeAll(late, quiet, a, b, postgres, redis, upstream);
 	}
 
 	@AfterEach
