@@ -76,13 +76,8 @@ class MultiInstanceTest {
 
 	@AfterAll
 	static void stop() {
-		a.close();
-		b.close();
-		redisConnection.close();
-		redisClient.shutdown();
-		postgres.close();
-		redisProxy.close();
-		upstream.close();
+		Instances.closeAll(a, b, redisConnection, (redisClient != null) ? redisClient::shutdown : null, postgres,
+				redisProxy, upstream);
 	}
 
 	private static String key(Map<String, Object> created) {
