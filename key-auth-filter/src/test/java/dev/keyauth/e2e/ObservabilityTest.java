@@ -46,10 +46,7 @@ class ObservabilityTest {
 
 	@AfterAll
 	static void stop() {
-		gateway.close();
-		redis.close();
-		postgres.close();
-		upstream.close();
+		Instances.closeAll(gateway, redis, postgres, upstream);
 	}
 
 	@Test

@@ -45,8 +45,7 @@ class RefreshAheadTest {
 
 	@AfterAll
 	static void stop() {
-		gateway.close();
-		upstream.close();
+		Instances.closeAll(gateway, upstream);
 	}
 
 	@Test
