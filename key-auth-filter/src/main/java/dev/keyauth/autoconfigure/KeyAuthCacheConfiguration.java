@@ -18,6 +18,7 @@ import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.support.CircuitBreakers;
+import dev.keyauth.support.MonotonicClock;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.resource.ClientResources;
@@ -63,7 +64,7 @@ class KeyAuthCacheConfiguration {
 		Duration storeTimeout = properties.getStore().getTimeout();
 		TieredApiKeyLookup lookup = new TieredApiKeyLookup(store::findByHash,
 				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redis.getIfAvailable(), policy,
-				clock.getIfAvailable(Clock::systemUTC), storeTimeout,
+				clock.getIfAvailable(Clock::systemUTC), MonotonicClock.SYSTEM, storeTimeout,
 				CircuitBreakers.forCallsWithin("keyauth-store", storeTimeout));
 		lookup.setMetrics(metrics);
 		return lookup;
@@ -115,8 +116,7 @@ class KeyAuthCacheConfiguration {
 		@ConditionalOnMissingBean(InvalidationBus.class)
 		RedisInvalidationBus keyAuthInvalidationBus(ReactiveRedisConnectionFactory connectionFactory,
 				ObjectProvider<RedisConnectionFactory> imperativeConnectionFactory,
-				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, ObjectProvider<Clock> clock,
-				KeyAuthMetrics metrics) {
+				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, KeyAuthMetrics metrics) {
 			KeyAuthProperties.Cache cache = properties.getCache();
 			TieredApiKeyLookup tiered = lookup.getIfAvailable();
 			// Lettuce's connection factory (Spring Boot's) is both; the heartbeats use the
@@ -130,7 +130,7 @@ class KeyAuthCacheConfiguration {
 			RedisInvalidationBus bus = new RedisInvalidationBus(imperative,
 					new ReactiveStringRedisTemplate(connectionFactory),
 					invalidationChannel(properties), cache.getInvalidation().getHeartbeatInterval(),
-					Duration.ofSeconds(1), clock.getIfAvailable(Clock::systemUTC),
+					Duration.ofSeconds(1), MonotonicClock.SYSTEM,
 					(tiered != null) ? tiered : NO_LOCAL_CACHE);
 			if (tiered != null) {
 				tiered.setInvalidationBus(bus);

@@ -1,7 +1,5 @@
 package dev.keyauth.autoconfigure;
 
-import java.time.Clock;
-
 import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
 import dev.keyauth.health.KeyStoreHealthIndicator;
@@ -38,9 +36,8 @@ public final class KeyAuthHealthAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean(name = "keyauthRedisHealthIndicator")
 	@ConditionalOnBean({ RedisKeyCache.class, RedisInvalidationBus.class })
-	RedisTierHealthIndicator keyauthRedisHealthIndicator(RedisKeyCache cache, RedisInvalidationBus bus,
-			ObjectProvider<Clock> clock) {
-		return new RedisTierHealthIndicator(cache, bus, clock.getIfAvailable(Clock::systemUTC));
+	RedisTierHealthIndicator keyauthRedisHealthIndicator(RedisKeyCache cache, RedisInvalidationBus bus) {
+		return new RedisTierHealthIndicator(cache, bus);
 	}
 
 }

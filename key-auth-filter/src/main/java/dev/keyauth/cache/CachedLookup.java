@@ -22,6 +22,8 @@ public final class CachedLookup {
 
 	private final long loadedAt;
 
+	private final long readAt;
+
 	private final long receivedAt;
 
 	private final long checkAfter;
@@ -37,21 +39,25 @@ public final class CachedLookup {
 	private final Mono<ApiKey> mono;
 
 	/**
+	 * An answer as read from the store or from Redis, before this instance has received it
+	 * ({@link #received(long, long, long, long)} gives it this instance's times).
 	 * @param key the stored key, or {@code null} when no key has this hash
 	 * @param loadedAt epoch millis when the answer was read from the store; it travels through
-	 * Redis and bounds how long the answer may be used while the store is down
-	 * @param receivedAt epoch millis when this instance obtained the answer (from the store or
-	 * from Redis)
-	 * @param checkAfter epoch millis after which this instance asks again before using it
+	 * Redis, so it is wall-clock time, which every instance shares
 	 */
-	public CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter) {
-		this(key, loadedAt, receivedAt, checkAfter, Long.MAX_VALUE, null);
+	public CachedLookup(@Nullable ApiKey key, long loadedAt) {
+		this(key, loadedAt, 0, 0, 0, Long.MAX_VALUE, null);
 	}
 
-	private CachedLookup(@Nullable ApiKey key, long loadedAt, long receivedAt, long checkAfter, long refreshAt,
-			@Nullable Throwable failure) {
+	/*
+	 * readAt, receivedAt, checkAfter and refreshAt are this instance's monotonic milliseconds
+	 * (MonotonicClock): a wall clock stepped back must not stretch how long an answer is trusted.
+	 */
+	private CachedLookup(@Nullable ApiKey key, long loadedAt, long readAt, long receivedAt, long checkAfter,
+			long refreshAt, @Nullable Throwable failure) {
 		this.key = key;
 		this.loadedAt = loadedAt;
+		this.readAt = readAt;
 		this.receivedAt = receivedAt;
 		this.checkAfter = checkAfter;
 		this.refreshAt = refreshAt;
@@ -64,7 +70,7 @@ public final class CachedLookup {
 	 * cache future instead would log a stack trace per request while the store is down.
 	 */
 	static CachedLookup failed(Throwable failure) {
-		return new CachedLookup(null, 0, 0, 0, Long.MAX_VALUE, failure);
+		return new CachedLookup(null, 0, 0, 0, 0, Long.MAX_VALUE, failure);
 	}
 
 	boolean isFailure() {
@@ -79,14 +85,22 @@ public final class CachedLookup {
 		return this.key != null;
 	}
 
+	/** Epoch millis when the answer was read from the store, on the clock of the instance that read it. */
 	public long loadedAt() {
 		return this.loadedAt;
 	}
 
+	/** When the answer was read from the store, in this instance's monotonic millis. */
+	public long readAt() {
+		return this.readAt;
+	}
+
+	/** When this instance obtained the answer (from the store or from Redis), in its monotonic millis. */
 	public long receivedAt() {
 		return this.receivedAt;
 	}
 
+	/** After when, in this instance's monotonic millis, it asks again before using the answer. */
 	public long checkAfter() {
 		return this.checkAfter;
 	}
@@ -103,17 +117,19 @@ public final class CachedLookup {
 		return now >= this.refreshAt && this.refreshClaimed == 0 && REFRESH_CLAIMED.compareAndSet(this, 0, 1);
 	}
 
-	/** The same answer, received now, to be asked again after {@code checkAfter}. */
-	CachedLookup received(long receivedAt, long checkAfter) {
-		return received(receivedAt, checkAfter, Long.MAX_VALUE);
+	/**
+	 * The answer as this instance keeps it: read from the store at {@code readAt}, received at
+	 * {@code receivedAt}, to be asked again after {@code checkAfter} and read again in the
+	 * background from {@code refreshAt} if it is still in use then.
+	 */
+	CachedLookup received(long readAt, long receivedAt, long checkAfter, long refreshAt) {
+		return new CachedLookup(this.key, this.loadedAt, readAt, receivedAt, checkAfter, refreshAt, this.failure);
 	}
 
-	/**
-	 * The same answer, received now, to be asked again after {@code checkAfter} and read again
-	 * in the background from {@code refreshAt} if it is still in use then.
-	 */
-	CachedLookup received(long receivedAt, long checkAfter, long refreshAt) {
-		return new CachedLookup(this.key, this.loadedAt, receivedAt, checkAfter, refreshAt, this.failure);
+	/** The same answer, as old as it was, received again now and to be asked again after {@code checkAfter}. */
+	CachedLookup receivedAgain(long receivedAt, long checkAfter) {
+		return new CachedLookup(this.key, this.loadedAt, this.readAt, receivedAt, checkAfter, Long.MAX_VALUE,
+				this.failure);
 	}
 
 	@Override

@@ -13,8 +13,9 @@ public interface InvalidationBus {
 	Mono<Void> publish(KeyHash hash);
 
 	/**
-	 * Epoch millis up to which every invalidation published anywhere is known to have reached
-	 * this instance. {@link Long#MAX_VALUE} when there is nobody else to hear from.
+	 * The time, in this instance's {@link dev.keyauth.support.MonotonicClock} milliseconds, up
+	 * to which every invalidation published anywhere is known to have reached this instance; 0
+	 * before the first proof. {@link Long#MAX_VALUE} when there is nobody else to hear from.
 	 */
 	long confirmedThrough();
 

@@ -1,7 +1,6 @@
 package dev.keyauth.cache;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
@@ -11,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.metrics.KeyAuthMetrics;
+import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.support.Timeouts;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -82,7 +82,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 
 	private final Duration timeout;
 
-	private final Clock clock;
+	private final MonotonicClock clock;
 
 	private final LocalCacheEvictions evictions;
 
@@ -107,17 +107,22 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	}
 
 	/** Whether the last heartbeat arrived recently: the subscription delivers. */
-	public boolean isConfirmed(long nowMillis) {
-		return nowMillis - this.confirmedThrough <= 3 * this.heartbeatInterval.toMillis() + 500;
+	public boolean isConfirmed() {
+		long confirmed = this.confirmedThrough;
+		return confirmed != 0
+				&& this.clock.monotonicMillis() - confirmed <= 3 * this.heartbeatInterval.toMillis() + 500;
 	}
 
 	/**
 	 * @param channel the channel every instance publishes invalidations to
 	 * @param heartbeatInterval how often this instance proves its subscription
 	 * @param timeout bound on each invalidation publish
+	 * @param clock the time the heartbeats carry: only this instance reads them, so its own
+	 * monotonic time, which a wall clock stepped back cannot make look old
 	 */
 	public RedisInvalidationBus(RedisConnectionFactory connectionFactory, ReactiveStringRedisTemplate redis,
-			String channel, Duration heartbeatInterval, Duration timeout, Clock clock, LocalCacheEvictions evictions) {
+			String channel, Duration heartbeatInterval, Duration timeout, MonotonicClock clock,
+			LocalCacheEvictions evictions) {
 		this.connectionFactory = connectionFactory;
 		this.redis = redis;
 		this.heartbeats = new StringRedisTemplate(connectionFactory);
@@ -187,7 +192,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 			subscribe(subscription);
 			return;
 		}
-		long now = this.clock.millis();
+		long now = this.clock.monotonicMillis();
 		this.heartbeats.convertAndSend(this.heartbeatChannel, Long.toString(now));
 		// Redis took the heartbeat. If one it took long ago has still not come back, the
 		// subscription's connection is dead although still open.

@@ -57,10 +57,13 @@ public class RedisKeyCache {
 		return this.timeout;
 	}
 
-	/** The cached answer, or empty on a miss and on any failure. Never signals an error. */
-	public Mono<CachedLookup> get(KeyHash hash, long now) {
+	/**
+	 * The cached answer, as read from the store by whichever instance put it there, or empty on a
+	 * miss and on any failure. Never signals an error.
+	 */
+	public Mono<CachedLookup> get(KeyHash hash) {
 		return guard(this.redis.opsForValue().get(redisKey(hash)))
-			.mapNotNull((value) -> decode(value, now))
+			.mapNotNull(this::decode)
 			.onErrorResume((ex) -> {
 				logger.debug("Redis key cache read failed; treating as a miss", ex);
 				return Mono.empty();
@@ -93,11 +96,11 @@ public class RedisKeyCache {
 		return this.json.writeValueAsString(new Entry(lookup.key(), lookup.loadedAt()));
 	}
 
-	@Nullable CachedLookup decode(String value, long now) {
+	@Nullable CachedLookup decode(String value) {
 		try {
 			Entry entry = this.json.readValue(value, Entry.class);
 			// The receiving instance decides how long it keeps the answer without asking again.
-			return new CachedLookup(entry.key(), entry.loadedAt(), now, now);
+			return new CachedLookup(entry.key(), entry.loadedAt());
 		}
 		catch (RuntimeException ex) {
 			// Written by another version, or damaged: a miss; the next store load overwrites it.

@@ -17,6 +17,7 @@ import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.metrics.KeyAuthMetrics.Tier;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.support.Timeouts;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
@@ -67,6 +68,8 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private final Clock clock;
 
+	private final MonotonicClock elapsed;
+
 	private final Duration storeTimeout;
 
 	private final CircuitBreaker storeBreaker;
@@ -86,8 +89,8 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private volatile long lastEvictAll = System.nanoTime();
 
 	/**
-	 * Epoch millis of the last {@link #evictAll()}: local entries received at or before it are no
-	 * longer trusted, but stay as stale fallbacks.
+	 * The last {@link #evictAll()}, in monotonic millis: local entries received at or before it
+	 * are no longer trusted, but stay as stale fallbacks.
 	 */
 	private volatile long untrustedThrough = Long.MIN_VALUE;
 
@@ -97,13 +100,16 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	 * @param store the source of truth
 	 * @param localMaxSize most keys kept in process, or 0 for no in-process tier
 	 * @param redis the shared tier, or {@code null} for none
+	 * @param clock wall-clock time, for how old an answer read by another instance is
+	 * @param elapsed this instance's own time, for how long it keeps and trusts an answer
 	 */
 	public TieredApiKeyLookup(ApiKeyLookup store, long localMaxSize, @Nullable RedisKeyCache redis, CachePolicy policy,
-			Clock clock, Duration storeTimeout, CircuitBreaker storeBreaker) {
+			Clock clock, MonotonicClock elapsed, Duration storeTimeout, CircuitBreaker storeBreaker) {
 		this.store = store;
 		this.redis = redis;
 		this.policy = policy;
 		this.clock = clock;
+		this.elapsed = elapsed;
 		this.storeTimeout = storeTimeout;
 		this.storeBreaker = storeBreaker;
 		// Past every tier's own timeout, and past the authenticator's (store + Redis + 500 ms), so
@@ -113,7 +119,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			.toMillis();
 		this.local = (localMaxSize > 0) ? Caffeine.newBuilder()
 			.maximumSize(localMaxSize)
-			.expireAfter(new LocalExpiry(clock))
+			.expireAfter(new LocalExpiry())
 			// Maintenance is a few map operations: run it on the calling thread, no hand-offs.
 			.executor(Runnable::run)
 			.buildAsync(new RefreshAhead()) : null;
@@ -130,7 +136,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	@Override
 	public Mono<ApiKey> findByHash(KeyHash hash) {
-		long now = this.clock.millis();
+		long now = this.elapsed.monotonicMillis();
 		if (this.local == null) {
 			return load(hash, null, now).flatMap(CachedLookup::asMono);
 		}
@@ -175,7 +181,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private Mono<CachedLookup> load(KeyHash hash, @Nullable CachedLookup stale, long now) {
 		long startedAt = System.nanoTime();
-		Mono<CachedLookup> fromRedis = (this.redis != null) ? this.redis.get(hash, now)
+		Mono<CachedLookup> fromRedis = (this.redis != null) ? this.redis.get(hash)
 			.map((hit) -> received(hit, now))
 			.doOnNext((hit) -> this.metrics.cache(Tier.REDIS, true))
 			.switchIfEmpty(Mono.fromRunnable(() -> this.metrics.cache(Tier.REDIS, false))) : Mono.empty();
@@ -201,25 +207,22 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	}
 
 	private CachedLookup answer(@Nullable ApiKey key) {
-		long now = this.clock.millis();
-		return received(new CachedLookup(key, now, now, now), now);
+		return received(new CachedLookup(key, this.clock.millis()), this.elapsed.monotonicMillis());
 	}
 
 	/** An answer from Redis or the store, as this instance keeps it from {@code now}. */
 	private CachedLookup received(CachedLookup answer, long now) {
-		long checkAfter = checkAfter(answer, now);
+		// How old the answer already is: the one comparison of wall-clock times, since it may
+		// have been read by another instance. An answer "from the future" (that instance's clock
+		// ahead of this one's) counts as new.
+		long readAt = now - Math.max(0, this.clock.millis() - answer.loadedAt());
+		// "Not found" never outlives its negative TTL, counted from when the store said so.
+		long checkAfter = answer.found() ? now + this.policy.localTtl().toMillis()
+				: readAt + this.policy.negativeTtl().toMillis();
 		long refreshAhead = this.policy.refreshAhead().toMillis();
 		// Only found keys: an unknown key someone keeps sending earns no background work.
 		long refreshAt = (answer.found() && refreshAhead > 0) ? checkAfter - refreshAhead : Long.MAX_VALUE;
-		return answer.received(now, checkAfter, refreshAt);
-	}
-
-	private long checkAfter(CachedLookup answer, long now) {
-		if (answer.found()) {
-			return now + this.policy.localTtl().toMillis();
-		}
-		// "Not found" never outlives its negative TTL, counted from when the store said so.
-		return Math.min(now + this.policy.negativeTtl().toMillis(), answer.loadedAt() + this.policy.negativeTtl().toMillis());
+		return answer.received(readAt, now, checkAfter, refreshAt);
 	}
 
 	private boolean evictedSince(KeyHash hash, long startedAt) {
@@ -232,12 +235,12 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	 * failed answer, which every waiting caller receives as an error and no cache keeps.
 	 */
 	private Mono<CachedLookup> serveStale(@Nullable CachedLookup stale, Throwable failure) {
-		return Mono.just(staleOrFailed(stale, failure, this.clock.millis()));
+		return Mono.just(staleOrFailed(stale, failure, this.elapsed.monotonicMillis()));
 	}
 
 	private CachedLookup staleOrFailed(@Nullable CachedLookup stale, Throwable failure, long now) {
-		if (stale != null && stale.found() && now - stale.loadedAt() < this.policy.staleIfError().toMillis()) {
-			return stale.received(now, now + this.policy.storeRetryInterval().toMillis());
+		if (stale != null && stale.found() && now - stale.readAt() < this.policy.staleIfError().toMillis()) {
+			return stale.receivedAgain(now, now + this.policy.storeRetryInterval().toMillis());
 		}
 		return CachedLookup.failed(failure);
 	}
@@ -269,7 +272,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	@Override
 	public void evictAll() {
 		this.lastEvictAll = System.nanoTime();
-		this.untrustedThrough = this.clock.millis();
+		this.untrustedThrough = this.elapsed.monotonicMillis();
 	}
 
 	/** Number of keys held in process (approximate), for metrics and tests. */
@@ -289,13 +292,13 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 		@Override
 		public CompletableFuture<CachedLookup> asyncLoad(KeyHash hash, Executor executor) {
-			return bounded(load(hash, null, TieredApiKeyLookup.this.clock.millis()),
+			return bounded(load(hash, null, TieredApiKeyLookup.this.elapsed.monotonicMillis()),
 					CachedLookup.failed(LOAD_NEVER_ENDED));
 		}
 
 		@Override
 		public CompletableFuture<CachedLookup> asyncReload(KeyHash hash, CachedLookup current, Executor executor) {
-			return bounded(load(hash, null, TieredApiKeyLookup.this.clock.millis())
+			return bounded(load(hash, null, TieredApiKeyLookup.this.elapsed.monotonicMillis())
 				.map((answer) -> answer.isFailure() ? current : answer), current);
 		}
 
@@ -304,21 +307,15 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	/** Entries live until the latest moment they could still be used (as stale, if allowed). */
 	private final class LocalExpiry implements Expiry<KeyHash, CachedLookup> {
 
-		private final Clock clock;
-
-		LocalExpiry(Clock clock) {
-			this.clock = clock;
-		}
-
 		@Override
 		public long expireAfterCreate(KeyHash key, CachedLookup value, long currentTime) {
 			if (value.isFailure()) {
 				return 0;
 			}
-			long until = value.found()
-					? Math.max(value.checkAfter(), value.loadedAt() + TieredApiKeyLookup.this.policy.maxLocalAge().toMillis())
-					: value.checkAfter();
-			return TimeUnit.MILLISECONDS.toNanos(Math.max(0, until - this.clock.millis()));
+			long maxAge = TieredApiKeyLookup.this.policy.maxLocalAge().toMillis();
+			long until = value.found() ? Math.max(value.checkAfter(), value.readAt() + maxAge) : value.checkAfter();
+			long now = TieredApiKeyLookup.this.elapsed.monotonicMillis();
+			return TimeUnit.MILLISECONDS.toNanos(Math.max(0, until - now));
 		}
 
 		@Override

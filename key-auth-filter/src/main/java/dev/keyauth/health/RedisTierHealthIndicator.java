@@ -1,7 +1,5 @@
 package dev.keyauth.health;
 
-import java.time.Clock;
-
 import dev.keyauth.cache.RedisInvalidationBus;
 import dev.keyauth.cache.RedisKeyCache;
 import reactor.core.publisher.Mono;
@@ -20,17 +18,14 @@ public class RedisTierHealthIndicator extends AbstractReactiveHealthIndicator {
 
 	private final RedisInvalidationBus bus;
 
-	private final Clock clock;
-
-	public RedisTierHealthIndicator(RedisKeyCache cache, RedisInvalidationBus bus, Clock clock) {
+	public RedisTierHealthIndicator(RedisKeyCache cache, RedisInvalidationBus bus) {
 		this.cache = cache;
 		this.bus = bus;
-		this.clock = clock;
 	}
 
 	@Override
 	protected Mono<Health> doHealthCheck(Health.Builder builder) {
-		boolean confirmed = this.bus.isConfirmed(this.clock.millis());
+		boolean confirmed = this.bus.isConfirmed();
 		String breaker = this.cache.breaker().getState().name().toLowerCase(java.util.Locale.ROOT);
 		return Mono.just(builder.up()
 			.withDetail("invalidations", confirmed ? "confirmed" : "unconfirmed")

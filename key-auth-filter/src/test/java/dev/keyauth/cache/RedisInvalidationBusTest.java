@@ -1,6 +1,5 @@
 package dev.keyauth.cache;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -8,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.metrics.KeyAuthMetrics;
+import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.test.Instances;
 import dev.keyauth.test.MutableClock;
 import dev.keyauth.test.TestRedis;
@@ -47,13 +47,13 @@ class RedisInvalidationBusTest {
 	void aHeartbeatThreadThatWasHeldUpDoesNotPassForADeadSubscription() {
 		MutableClock clock = new MutableClock(Instant.now());
 		RedisInvalidationBus bus = start(clock, TestRedis.host(), TestRedis.port());
-		Instances.await(10_000, () -> bus.confirmedThrough() == clock.millis());
+		Instances.await(10_000, () -> bus.confirmedThrough() == clock.monotonicMillis());
 		int evictionsBefore = this.evictAlls.get();
 
 		// No heartbeat was sent for 5 s (a long GC pause, a starved thread): the last one
 		// delivered is 5 s old, but nothing Redis accepted went undelivered.
 		clock.advance(Duration.ofSeconds(5));
-		Instances.await(10_000, () -> bus.confirmedThrough() == clock.millis());
+		Instances.await(10_000, () -> bus.confirmedThrough() == clock.monotonicMillis());
 		Instances.sleep(300);
 
 		assertThat(this.resubscriptions).hasValue(0);
@@ -61,7 +61,27 @@ class RedisInvalidationBusTest {
 		assertThat(this.evictAlls.get()).isEqualTo(evictionsBefore + 1);
 	}
 
-	private RedisInvalidationBus start(Clock clock, String host, int port) {
+	@Test
+	void aWallClockSteppedBackDoesNotStopTheHeartbeatsFromConfirming() {
+		MutableClock clock = new MutableClock(Instant.now());
+		RedisInvalidationBus bus = start(clock, TestRedis.host(), TestRedis.port());
+		Instances.await(10_000, () -> bus.confirmedThrough() == clock.monotonicMillis());
+		int evictionsBefore = this.evictAlls.get();
+
+		// NTP steps the wall clock back an hour. Heartbeats stamped with it would read as an
+		// hour older than the last one delivered and be ignored for that hour, and the cache
+		// would trust its entries unconfirmed all the while.
+		clock.stepWallClock(Duration.ofHours(-1));
+		clock.advance(Duration.ofMillis(100));
+		Instances.await(10_000, () -> bus.confirmedThrough() == clock.monotonicMillis());
+		assertThat(bus.isConfirmed()).isTrue();
+		Instances.sleep(300);
+
+		assertThat(this.evictAlls.get()).as("no gap in the heartbeats").isEqualTo(evictionsBefore);
+		assertThat(this.resubscriptions).hasValue(0);
+	}
+
+	private RedisInvalidationBus start(MonotonicClock clock, String host, int port) {
 		LettuceConnectionFactory connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(host, port),
 				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
 		connections.afterPropertiesSet();

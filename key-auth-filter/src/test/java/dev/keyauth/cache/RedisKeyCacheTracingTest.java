@@ -75,7 +75,7 @@ class RedisKeyCacheTracingTest {
 			int reads = 3000;
 			CountDownLatch ended = new CountDownLatch(reads);
 			for (int i = 0; i < reads; i++) {
-				cache.get(KeyHash.sha256("key-" + i), 0L).doFinally((signal) -> ended.countDown()).subscribe();
+				cache.get(KeyHash.sha256("key-" + i)).doFinally((signal) -> ended.countDown()).subscribe();
 			}
 			assertThat(ended.await(20, TimeUnit.SECONDS))
 				.as("reads still running %d s after the last started, with a %d µs timeout", 20, micros)

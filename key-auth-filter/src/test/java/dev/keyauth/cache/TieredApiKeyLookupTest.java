@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
@@ -49,7 +50,7 @@ class TieredApiKeyLookupTest {
 			Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1));
 
 	private TieredApiKeyLookup lookup(ApiKeyLookup store) {
-		return new TieredApiKeyLookup(store, 1000, null, this.policy, this.clock, Duration.ofSeconds(1),
+		return new TieredApiKeyLookup(store, 1000, null, this.policy, this.clock, this.clock, Duration.ofSeconds(1),
 				CircuitBreaker.ofDefaults("test"));
 	}
 
@@ -189,17 +190,8 @@ class TieredApiKeyLookupTest {
 	@Test
 	void withoutConfirmationFromTheBusEntriesAreTrustedOnlyBriefly() {
 		AtomicInteger confirmed = new AtomicInteger();
-		this.lookup.setInvalidationBus(new InvalidationBus() {
-			@Override
-			public Mono<Void> publish(KeyHash hash) {
-				return Mono.empty();
-			}
-
-			@Override
-			public long confirmedThrough() {
-				return T0.toEpochMilli() + confirmed.get();
-			}
-		});
+		long start = this.clock.monotonicMillis();
+		this.lookup.setInvalidationBus(confirmedThrough(() -> start + confirmed.get()));
 		KeyHash hash = stored();
 		expectFound(hash);
 		this.clock.advance(Duration.ofMillis(900));
@@ -212,6 +204,62 @@ class TieredApiKeyLookupTest {
 		this.clock.advance(Duration.ofMillis(900));
 		expectFound(hash);
 		assertThat(this.queries).as("confirmed again").hasValue(2);
+	}
+
+	@Test
+	void aWallClockSteppedBackDoesNotStretchTheTrustInAnUnconfirmedEntry() {
+		// The last heartbeat came back just now; none will after it (Redis is cut off).
+		long lastConfirmed = this.clock.monotonicMillis();
+		this.lookup.setInvalidationBus(confirmedThrough(() -> lastConfirmed));
+		KeyHash hash = stored();
+		expectFound(hash);
+		this.clock.stepWallClock(Duration.ofHours(-1));
+		this.clock.advance(Duration.ofMillis(1100));
+		expectFound(hash);
+		assertThat(this.queries).as("past the trust bound, whatever the wall clock says: re-read").hasValue(2);
+	}
+
+	@Test
+	void aWallClockSteppedBackDoesNotStretchTheTtlOrStaleIfError() {
+		KeyHash hash = stored();
+		expectFound(hash);
+		this.clock.stepWallClock(Duration.ofHours(-1));
+		this.clock.advance(Duration.ofSeconds(61));
+		expectFound(hash);
+		assertThat(this.queries).as("read again after the 60 s TTL").hasValue(2);
+		this.storeDown.set(true);
+		this.clock.advance(Duration.ofSeconds(61));
+		expectFound(hash);
+		this.clock.stepWallClock(Duration.ofHours(-1));
+		this.clock.advance(Duration.ofMinutes(4));
+		StepVerifier.create(this.lookup.findByHash(hash))
+			.as("5 min of stale-if-error since the last read, whatever the wall clock says")
+			.verifyErrorMessage("store down");
+	}
+
+	@Test
+	void afterAWallClockSteppedBackEvictAllStillUntrustsEveryEarlierEntry() {
+		KeyHash hash = stored();
+		expectFound(hash);
+		this.clock.stepWallClock(Duration.ofHours(-1));
+		this.clock.advance(Duration.ofMillis(1));
+		this.lookup.evictAll();
+		expectFound(hash);
+		assertThat(this.queries).as("the entry from before the step was read again").hasValue(2);
+	}
+
+	private static InvalidationBus confirmedThrough(LongSupplier confirmed) {
+		return new InvalidationBus() {
+			@Override
+			public Mono<Void> publish(KeyHash hash) {
+				return Mono.empty();
+			}
+
+			@Override
+			public long confirmedThrough() {
+				return confirmed.getAsLong();
+			}
+		};
 	}
 
 	@Test
@@ -236,7 +284,7 @@ class TieredApiKeyLookupTest {
 	private TieredApiKeyLookup refreshingAhead(ApiKeyLookup store) {
 		CachePolicy refreshing = new CachePolicy(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(60),
 				Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofSeconds(5));
-		return new TieredApiKeyLookup(store, 1000, null, refreshing, this.clock, Duration.ofSeconds(1),
+		return new TieredApiKeyLookup(store, 1000, null, refreshing, this.clock, this.clock, Duration.ofSeconds(1),
 				CircuitBreaker.ofDefaults("test"));
 	}
 

@@ -15,6 +15,7 @@ import dev.keyauth.health.KeyStoreHealthIndicator;
 import dev.keyauth.health.RedisTierHealthIndicator;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.GatewayInstance;
 import dev.keyauth.test.Instances;
@@ -383,7 +384,7 @@ class DegradedModesTest {
 				.counter("keyauth.invalidation.resubscriptions");
 			// Heartbeats arrive again, on a new subscription.
 			Instances.await(20_000, () -> resubscriptions.count() >= 1
-					&& System.currentTimeMillis() - bus.confirmedThrough() < 500);
+					&& MonotonicClock.SYSTEM.monotonicMillis() - bus.confirmedThrough() < 500);
 		}
 		// A revocation on a reaches b through b's new subscription, well within the trust bound.
 		Map<String, Object> created = createAndWarm("dead-subscription");

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.keyauth.cache.RedisInvalidationBus;
+import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.test.CountingStoreConfiguration.CountingApiKeyStore;
 
 import org.springframework.boot.SpringApplication;
@@ -73,7 +74,7 @@ public final class GatewayInstance implements AutoCloseable {
 	 */
 	public void awaitHearingInvalidations(long timeoutMillis) {
 		RedisInvalidationBus bus = bean(RedisInvalidationBus.class);
-		Instances.await(timeoutMillis, () -> System.currentTimeMillis() - bus.confirmedThrough() < 500);
+		Instances.await(timeoutMillis, () -> MonotonicClock.SYSTEM.monotonicMillis() - bus.confirmedThrough() < 500);
 	}
 
 	/**

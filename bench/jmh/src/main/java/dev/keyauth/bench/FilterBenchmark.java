@@ -22,6 +22,7 @@ import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.metrics.MicrometerKeyAuthMetrics;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.usage.KeyUsageRecorder;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -71,7 +72,7 @@ public class FilterBenchmark {
 		TieredApiKeyLookup lookup = new TieredApiKeyLookup((h) -> Mono.just(stored), 1000, null,
 				new CachePolicy(Duration.ofHours(1), Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofSeconds(1),
 						Duration.ofMinutes(5), Duration.ofSeconds(1)),
-				Clock.systemUTC(), Duration.ofSeconds(1), CircuitBreaker.ofDefaults("bench"));
+				Clock.systemUTC(), MonotonicClock.SYSTEM, Duration.ofSeconds(1), CircuitBreaker.ofDefaults("bench"));
 		this.filter = new ApiKeyAuthenticationFilter(new RouteKeyAuthPolicies(),
 				new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key"),
 				new LookupApiKeyAuthenticator(format, lookup, Clock.systemUTC(), Duration.ofSeconds(1)),

@@ -16,6 +16,7 @@ import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
+import dev.keyauth.support.MonotonicClock;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -69,7 +70,7 @@ public class HotPathBenchmark {
 		this.lookup = new TieredApiKeyLookup((h) -> Mono.just(stored), 1000, null,
 				new CachePolicy(Duration.ofHours(1), Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofSeconds(1),
 						Duration.ofMinutes(5), Duration.ofSeconds(1)),
-				Clock.systemUTC(), Duration.ofSeconds(1), CircuitBreaker.ofDefaults("bench"));
+				Clock.systemUTC(), MonotonicClock.SYSTEM, Duration.ofSeconds(1), CircuitBreaker.ofDefaults("bench"));
 		this.lookup.findByHash(this.hash).block();
 		this.authenticator = new LookupApiKeyAuthenticator(this.format, this.lookup, Clock.systemUTC(),
 				Duration.ofSeconds(1));
