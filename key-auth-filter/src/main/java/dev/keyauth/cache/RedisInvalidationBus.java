@@ -19,8 +19,10 @@ import reactor.core.publisher.Mono;
 
 import org.springframework.context.SmartLifecycle;
 import org.springframework.data.redis.connection.Message;
+import org.springframework.data.redis.connection.MessageListener;
 import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.SubscriptionListener;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
@@ -40,7 +42,10 @@ import org.springframework.data.redis.core.StringRedisTemplate;
  * and PostgreSQL. When heartbeats resume after a gap, invalidations may have been lost in it, so
  * every local entry is read again before its next use (kept only as a stale fallback in case
  * PostgreSQL is down too). Lettuce re-establishes a subscription lost in an outage; one that
- * could not be made (Redis down at start-up) is retried every heartbeat interval, forever.
+ * could not be made (Redis down at start-up) is retried every heartbeat interval, forever. Every
+ * subscription Redis confirms, a restored one included, is treated the same way: a reconnect can
+ * be over before any heartbeat goes missing, and what was published meanwhile is lost all the
+ * same.
  * <p>
  * Lettuce reconnects only a connection it sees closed. A subscription whose connection stops
  * delivering without being closed (a failover or partition that left no reset behind, a
@@ -96,6 +101,9 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	private volatile boolean started;
 
 	private volatile boolean subscriptionHealthy = true;
+
+	/** Whether Redis has confirmed a subscription to the invalidation channel before. */
+	private volatile boolean subscribedBefore;
 
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
@@ -225,8 +233,7 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 			connection = this.connectionFactory.getConnection();
 			// Messages are handled on Lettuce's I/O thread as they arrive: a volatile write or a
 			// cache eviction.
-			connection.subscribe((message, pattern) -> onMessage(message), this.channelBytes,
-					this.heartbeatChannelBytes);
+			connection.subscribe(new Listener(), this.channelBytes, this.heartbeatChannelBytes);
 			this.subscription = connection;
 		}
 		catch (RuntimeException ex) {
@@ -256,6 +263,25 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 		else {
 			logger.debug("Key invalidation subscription still failing", ex);
 		}
+	}
+
+	/**
+	 * Redis confirmed a subscription to the invalidation channel: the first, one made again after
+	 * a dead one, or one Lettuce restored after a reconnect. Nothing published before it will
+	 * arrive, and a reconnect can be over within milliseconds, too soon for a heartbeat to go
+	 * missing and show the gap; so every local entry is read again before its next use, as after
+	 * a gap in the heartbeats.
+	 */
+	private void onSubscribed(byte[] channel) {
+		if (!Arrays.equals(this.channelBytes, channel)) {
+			return;
+		}
+		if (this.subscribedBefore) {
+			logger.info("Key invalidation subscription made again; re-reading every key in the in-process cache "
+					+ "before its next use");
+		}
+		this.subscribedBefore = true;
+		this.evictions.evictAll();
 	}
 
 	private void onMessage(Message message) {
@@ -321,6 +347,21 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 	@Override
 	public boolean isRunning() {
 		return this.started;
+	}
+
+	/** Both the messages and Redis's confirmations of each subscription, on Lettuce's I/O thread. */
+	private final class Listener implements MessageListener, SubscriptionListener {
+
+		@Override
+		public void onMessage(Message message, byte @Nullable [] pattern) {
+			RedisInvalidationBus.this.onMessage(message);
+		}
+
+		@Override
+		public void onChannelSubscribed(byte[] channel, long count) {
+			onSubscribed(channel);
+		}
+
 	}
 
 }

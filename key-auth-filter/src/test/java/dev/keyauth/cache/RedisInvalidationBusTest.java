@@ -11,6 +11,9 @@ import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.test.Instances;
 import dev.keyauth.test.MutableClock;
 import dev.keyauth.test.TestRedis;
+import io.lettuce.core.KillArgs;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -79,6 +82,30 @@ class RedisInvalidationBusTest {
 
 		assertThat(this.evictAlls.get()).as("no gap in the heartbeats").isEqualTo(evictionsBefore);
 		assertThat(this.resubscriptions).hasValue(0);
+	}
+
+	@Test
+	void aSubscriptionRestoredAfterAnyDisconnectionCountsAsAGap() {
+		RedisInvalidationBus bus = start(MonotonicClock.SYSTEM, TestRedis.host(), TestRedis.port());
+		Instances.await(10_000, () -> bus.isConfirmed());
+		int evictionsBefore = this.evictAlls.get();
+
+		// Redis drops the subscription's connection (CLIENT KILL here; a failover, a proxy or a
+		// reset in the network elsewhere) and Lettuce subscribes again on a new one within
+		// milliseconds, well inside the heartbeats' gap bound. Whatever was published in between
+		// is lost, and no heartbeat went missing to say so.
+		RedisClient client = RedisClient.create(TestRedis.url());
+		try (StatefulRedisConnection<String, String> admin = client.connect()) {
+			long killed = admin.sync().clientKill(KillArgs.Builder.typePubsub());
+			assertThat(killed).isPositive();
+		}
+		finally {
+			client.shutdown();
+		}
+		long afterKill = MonotonicClock.SYSTEM.monotonicMillis();
+		Instances.await(10_000, () -> bus.confirmedThrough() > afterKill);
+
+		assertThat(this.evictAlls.get()).as("every local entry to be read again").isEqualTo(evictionsBefore + 1);
 	}
 
 	private RedisInvalidationBus start(MonotonicClock clock, String host, int port) {
