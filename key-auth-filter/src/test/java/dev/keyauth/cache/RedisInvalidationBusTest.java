@@ -1,5 +1,6 @@
 package dev.keyauth.cache;
 
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -10,6 +11,7 @@ import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.test.Instances;
 import dev.keyauth.test.MutableClock;
+import dev.keyauth.test.NetworkNamespace;
 import dev.keyauth.test.TestRedis;
 import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
@@ -24,6 +26,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The bus against the real Redis. */
 class RedisInvalidationBusTest {
@@ -108,9 +111,61 @@ class RedisInvalidationBusTest {
 		assertThat(this.evictAlls.get()).as("every local entry to be read again").isEqualTo(evictionsBefore + 1);
 	}
 
+	/**
+	 * A Redis that takes connections and commands but does not answer (stopped, or stuck in a
+	 * long script) holds the heartbeat thread for up to Lettuce's command timeout, which Spring
+	 * Boot leaves at a minute. That thread only waits: once Redis answers, the heartbeat it
+	 * waits on and the ones after it come back, and the instance is confirmed again at once,
+	 * not a minute later.
+	 */
+	@Test
+	void aRedisThatStopsAnsweringIsConfirmedAgainAsSoonAsItAnswersWhateverTheCommandTimeout() throws Exception {
+		boolean installed = NetworkNamespace.installed("redis-server");
+		if (NetworkNamespace.requiredHere()) {
+			assertThat(installed).as("%s=required, but this run has no redis-server", NetworkNamespace.REQUIRED_VARIABLE)
+				.isTrue();
+		}
+		assumeTrue(installed, "needs redis-server, to stop a Redis of its own");
+		int port;
+		try (ServerSocket free = new ServerSocket(0)) {
+			port = free.getLocalPort();
+		}
+		Process redis = new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
+				"--save", "", "--appendonly", "no")
+			.redirectErrorStream(true)
+			.redirectOutput(ProcessBuilder.Redirect.DISCARD)
+			.start();
+		try {
+			RedisInvalidationBus bus = start(MonotonicClock.SYSTEM, "127.0.0.1", port, Duration.ofMinutes(1));
+			Instances.await(10_000, bus::isConfirmed);
+			signal(redis, "STOP");
+			Instances.sleep(3000);
+			assertThat(bus.isConfirmed()).as("no heartbeat comes back from a stopped Redis").isFalse();
+			signal(redis, "CONT");
+			long continued = MonotonicClock.SYSTEM.monotonicMillis();
+			Instances.await(5000, () -> bus.confirmedThrough() > continued);
+		}
+		finally {
+			signal(redis, "CONT");
+			if (this.bus != null) {
+				this.bus.stop();
+				this.bus = null;
+			}
+			redis.destroyForcibly().waitFor();
+		}
+	}
+
+	private static void signal(Process process, String signal) throws Exception {
+		assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor()).isZero();
+	}
+
 	private RedisInvalidationBus start(MonotonicClock clock, String host, int port) {
+		return start(clock, host, port, Duration.ofSeconds(1));
+	}
+
+	private RedisInvalidationBus start(MonotonicClock clock, String host, int port, Duration commandTimeout) {
 		LettuceConnectionFactory connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration(host, port),
-				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(1)).build());
+				LettuceClientConfiguration.builder().commandTimeout(commandTimeout).build());
 		connections.afterPropertiesSet();
 		connections.start();
 		this.connections = connections;
