@@ -309,7 +309,10 @@ public class RedisInvalidationBus implements InvalidationBus, SmartLifecycle {
 			return;
 		}
 		long previous = this.confirmedThrough;
-		if (sentAt <= previous) {
+		// Only this JVM sends on this channel, on this clock: a heartbeat from its future was
+		// written by something else with access to Redis, and would make every entry trusted
+		// for as long as that future is away.
+		if (sentAt <= previous || sentAt > this.clock.monotonicMillis()) {
 			return;
 		}
 		// More than two intervals between consecutive heartbeats: some were lost, and any

@@ -3,6 +3,7 @@ package dev.keyauth.cache;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -34,6 +35,8 @@ class RedisInvalidationBusTest {
 	private final AtomicInteger resubscriptions = new AtomicInteger();
 
 	private final AtomicInteger evictAlls = new AtomicInteger();
+
+	private final String channel = "keyauth-test:invalidations:" + UUID.randomUUID();
 
 	private @Nullable LettuceConnectionFactory connections;
 
@@ -90,6 +93,27 @@ class RedisInvalidationBusTest {
 
 		// (A reconnect slow enough to also leave a gap in the heartbeats would be counted twice.)
 		assertThat(this.evictAlls.get()).as("every local entry to be read again").isGreaterThan(evictionsBefore);
+	}
+
+	@Test
+	void aHeartbeatFromTheFutureIsNotTakenAsProof() {
+		RedisInvalidationBus bus = start(MonotonicClock.SYSTEM, TestRedis.host(), TestRedis.port());
+		Instances.await(10_000, bus::isConfirmed);
+		RedisClient client = RedisClient.create(TestRedis.url());
+		try (StatefulRedisConnection<String, String> other = client.connect()) {
+			// Someone else with access to Redis finds the instance's heartbeat channel and sends
+			// on it a heartbeat a year ahead, which would have every local entry trusted for a year.
+			String pattern = RedisInvalidationBus.heartbeatChannelPrefix(this.channel) + "*";
+			List<String> channels = other.sync().pubsubChannels(pattern);
+			assertThat(channels).hasSize(1);
+			long aYearAhead = MonotonicClock.SYSTEM.monotonicMillis() + Duration.ofDays(365).toMillis();
+			assertThat(other.sync().publish(channels.get(0), Long.toString(aYearAhead))).isEqualTo(1);
+		}
+		finally {
+			client.shutdown();
+		}
+		Instances.sleep(300);
+		assertThat(bus.confirmedThrough()).isLessThanOrEqualTo(MonotonicClock.SYSTEM.monotonicMillis());
 	}
 
 	/**
@@ -151,7 +175,7 @@ class RedisInvalidationBusTest {
 		connections.start();
 		this.connections = connections;
 		RedisInvalidationBus bus = new RedisInvalidationBus(connections, new ReactiveStringRedisTemplate(connections),
-				"keyauth-test:invalidations:" + UUID.randomUUID(), Duration.ofMillis(50), Duration.ofSeconds(1), clock,
+				this.channel, Duration.ofMillis(50), Duration.ofSeconds(1), clock,
 				new LocalCacheEvictions() {
 
 					@Override
