@@ -1,7 +1,9 @@
 package dev.keyauth.autoconfigure;
 
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HexFormat;
 
 import dev.keyauth.cache.CacheInvalidator;
 import dev.keyauth.cache.CachePolicy;
@@ -25,6 +27,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.tracing.LettuceObservationContext;
 import io.micrometer.observation.ObservationPredicate;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.apache.commons.logging.LogFactory;
@@ -51,6 +54,8 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
  */
 @Configuration(proxyBeanMethods = false)
 class KeyAuthCacheConfiguration {
+
+	private static final SecureRandom SECURE_RANDOM = new SecureRandom();
 
 	@Bean
 	@ConditionalOnMissingBean(ApiKeyLookup.class)
@@ -105,11 +110,50 @@ class KeyAuthCacheConfiguration {
 		@Bean
 		@ConditionalOnMissingBean
 		RedisKeyCache keyAuthRedisKeyCache(ReactiveRedisConnectionFactory connectionFactory,
-				ObjectProvider<JsonMapper> jsonMapper, KeyAuthProperties properties) {
+				ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<ApiKeyStore> store,
+				KeyAuthProperties properties) {
 			KeyAuthProperties.Cache.Redis redis = properties.getCache().getRedis();
 			return new RedisKeyCache(new ReactiveStringRedisTemplate(connectionFactory),
 					jsonMapper.getIfAvailable(JsonMapper::new), redis.getKeyPrefix(), redis.getTimeout(),
-					CircuitBreakers.forCallsWithin("keyauth-redis", redis.getTimeout()));
+					CircuitBreakers.forCallsWithin("keyauth-redis", redis.getTimeout()),
+					signingSecret(store.getIfAvailable(), properties.getStore().getTimeout()));
+		}
+
+		/**
+		 * The secret Redis entries are signed with: the one every instance finds in the store
+		 * (the first to start stores it). Read once, at start-up, where waiting is allowed (with
+		 * migrations on, the store has just been reached, or start-up has failed already). A
+		 * store that keeps none, or cannot be read, leaves each instance a secret of its own: it
+		 * then trusts only its own entries, which is safe, but the instances no longer share the
+		 * tier.
+		 */
+		private static byte[] signingSecret(@Nullable ApiKeyStore store, Duration timeout) {
+			byte[] candidate = new byte[32];
+			SECURE_RANDOM.nextBytes(candidate);
+			String candidateHex = HexFormat.of().formatHex(candidate);
+			String shared = null;
+			Throwable failure = null;
+			if (store != null) {
+				try {
+					shared = store.sharedSecret(candidateHex).block(timeout.plusSeconds(5));
+				}
+				catch (RuntimeException ex) {
+					failure = ex;
+				}
+			}
+			if (shared != null) {
+				try {
+					return HexFormat.of().parseHex(shared);
+				}
+				catch (IllegalArgumentException ex) {
+					throw new IllegalStateException("The key store's shared secret is not hexadecimal", ex);
+				}
+			}
+			LogFactory.getLog(KeyAuthCacheConfiguration.class)
+				.warn("The key store keeps no secret shared by the gateway instances"
+						+ ((failure != null) ? " (" + failure + ")" : "") + "; this instance signs its Redis "
+						+ "cache entries with a secret of its own and ignores those of other instances");
+			return candidate;
 		}
 
 		@Bean

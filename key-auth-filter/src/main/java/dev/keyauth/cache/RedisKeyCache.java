@@ -1,6 +1,8 @@
 package dev.keyauth.cache;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
@@ -18,7 +20,8 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 /**
  * The shared tier: store answers in Redis, keyed by {@code <prefix>key:<hex SHA-256>}. Neither
  * the key nor anything it could be derived from is written; the value is the key's non-secret
- * record (id, consumer, scopes, ...) or a "not found" marker.
+ * record (id, consumer, scopes, ...) or a "not found" marker, after its signature
+ * ({@link EntrySignature}): an entry whose signature does not match is a miss.
  * <p>
  * Failure mode: every call is bounded by a short timeout and guarded by a circuit breaker. A
  * failing, slow or unreachable Redis makes {@link #get} answer "miss" and {@link #put} do nothing,
@@ -28,6 +31,8 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 public class RedisKeyCache {
 
 	private static final Log logger = LogFactory.getLog(RedisKeyCache.class);
+
+	private static final long UNVERIFIED_WARNING_INTERVAL = TimeUnit.MINUTES.toNanos(1);
 
 	private final ReactiveStringRedisTemplate redis;
 
@@ -39,13 +44,24 @@ public class RedisKeyCache {
 
 	private final CircuitBreaker breaker;
 
+	private final EntrySignature signature;
+
+	private final AtomicLong unverified = new AtomicLong();
+
+	private final AtomicLong lastUnverifiedWarning = new AtomicLong(System.nanoTime() - UNVERIFIED_WARNING_INTERVAL);
+
+	/**
+	 * @param signingSecret the secret entries are signed with (at least 32 bytes): the same on
+	 * every instance that shares the entries
+	 */
 	public RedisKeyCache(ReactiveStringRedisTemplate redis, JsonMapper json, String keyPrefix, Duration timeout,
-			CircuitBreaker breaker) {
+			CircuitBreaker breaker, byte[] signingSecret) {
 		this.redis = redis;
 		this.json = json;
 		this.keyPrefix = keyPrefix + "key:";
 		this.timeout = timeout;
 		this.breaker = breaker;
+		this.signature = new EntrySignature(signingSecret);
 	}
 
 	public CircuitBreaker breaker() {
@@ -63,7 +79,7 @@ public class RedisKeyCache {
 	 */
 	public Mono<CachedLookup> get(KeyHash hash) {
 		return guard(this.redis.opsForValue().get(redisKey(hash)))
-			.mapNotNull(this::decode)
+			.mapNotNull((value) -> decode(hash, value))
 			.onErrorResume((ex) -> {
 				logger.debug("Redis key cache read failed; treating as a miss", ex);
 				return Mono.empty();
@@ -72,7 +88,7 @@ public class RedisKeyCache {
 
 	/** Writes the answer with a time to live; failures are ignored (the next reader goes to the store). */
 	public Mono<Void> put(KeyHash hash, CachedLookup lookup, Duration ttl) {
-		return guard(this.redis.opsForValue().set(redisKey(hash), encode(lookup), ttl)).then()
+		return guard(this.redis.opsForValue().set(redisKey(hash), encode(hash, lookup), ttl)).then()
 			.onErrorResume((ex) -> {
 				logger.debug("Redis key cache write failed", ex);
 				return Mono.empty();
@@ -92,13 +108,19 @@ public class RedisKeyCache {
 		return this.keyPrefix + hash.toHex();
 	}
 
-	String encode(CachedLookup lookup) {
-		return this.json.writeValueAsString(new Entry(lookup.key(), lookup.loadedAt()));
+	String encode(KeyHash hash, CachedLookup lookup) {
+		String entry = this.json.writeValueAsString(new Entry(lookup.key(), lookup.loadedAt()));
+		return this.signature.sign(hash, entry) + "." + entry;
 	}
 
-	@Nullable CachedLookup decode(String value) {
+	@Nullable CachedLookup decode(KeyHash hash, String value) {
+		int dot = value.indexOf('.');
+		if (dot < 0 || !this.signature.matches(hash, value.substring(dot + 1), value.substring(0, dot))) {
+			unverified();
+			return null;
+		}
 		try {
-			Entry entry = this.json.readValue(value, Entry.class);
+			Entry entry = this.json.readValue(value.substring(dot + 1), Entry.class);
 			// The receiving instance decides how long it keeps the answer without asking again.
 			return new CachedLookup(entry.key(), entry.loadedAt());
 		}
@@ -106,6 +128,23 @@ public class RedisKeyCache {
 			// Written by another version, or damaged: a miss; the next store load overwrites it.
 			logger.debug("Ignoring an unreadable Redis key cache entry", ex);
 			return null;
+		}
+	}
+
+	/**
+	 * A forged entry, one written with another secret (another deployment sharing this Redis and
+	 * key prefix), or one of a version before signing: a miss, which the store answers and
+	 * overwrites. Said at most once a minute, with how many there were.
+	 */
+	private void unverified() {
+		long count = this.unverified.incrementAndGet();
+		long last = this.lastUnverifiedWarning.get();
+		long now = System.nanoTime();
+		if (now - last >= UNVERIFIED_WARNING_INTERVAL && this.lastUnverifiedWarning.compareAndSet(last, now)) {
+			this.unverified.addAndGet(-count);
+			logger.warn("Ignored " + count + " Redis key cache entries whose signature does not match this "
+					+ "gateway's secret (written with another secret, by a version that did not sign them, or by "
+					+ "something that is not a gateway); each key was read from the store instead");
 		}
 	}
 

@@ -76,6 +76,8 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private final long loadBoundMillis;
 
+	private final long maxRedisAgeMillis;
+
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
 	// When each key was last evicted (System.nanoTime): a load that an eviction of its key
@@ -117,6 +119,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 		this.loadBoundMillis = storeTimeout.plus((redis != null) ? redis.timeout() : Duration.ZERO)
 			.plusSeconds(1)
 			.toMillis();
+		this.maxRedisAgeMillis = Math.max(policy.redisTtl().toMillis(), policy.negativeTtl().toMillis()) + 60_000;
 		this.local = (localMaxSize > 0) ? Caffeine.newBuilder()
 			.maximumSize(localMaxSize)
 			.expireAfter(new LocalExpiry())
@@ -182,11 +185,22 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private Mono<CachedLookup> load(KeyHash hash, @Nullable CachedLookup stale, long now) {
 		long startedAt = System.nanoTime();
 		Mono<CachedLookup> fromRedis = (this.redis != null) ? this.redis.get(hash)
+			.filter(this::couldStillBeInRedis)
 			.map((hit) -> received(hit, now))
 			.doOnNext((hit) -> this.metrics.cache(Tier.REDIS, true))
 			.switchIfEmpty(Mono.fromRunnable(() -> this.metrics.cache(Tier.REDIS, false))) : Mono.empty();
 		return fromRedis.switchIfEmpty(Mono.defer(() -> loadFromStore(hash, startedAt)))
 			.onErrorResume((ex) -> serveStale(stale, ex));
+	}
+
+	/**
+	 * Whether Redis could still hold this entry by its TTL. Every entry a gateway writes to Redis
+	 * is a store answer read just then, so one older than any of their TTLs (plus a minute for
+	 * clock skew between instances) was written back by something else: a genuine, signed entry
+	 * kept by someone with access to Redis, to keep a key they have working after its revocation.
+	 */
+	private boolean couldStillBeInRedis(CachedLookup hit) {
+		return this.clock.millis() - hit.loadedAt() <= this.maxRedisAgeMillis;
 	}
 
 	private Mono<CachedLookup> loadFromStore(KeyHash hash, long startedAt) {

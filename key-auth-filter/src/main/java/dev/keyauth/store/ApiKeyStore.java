@@ -74,4 +74,15 @@ public interface ApiKeyStore {
 	/** Adds counted uses and moves last-used times forward; unknown ids are ignored. */
 	Mono<Void> recordUsage(java.util.Collection<KeyUsage> usage);
 
+	/**
+	 * A secret shared by every gateway instance on this store, for signing what they cache for
+	 * each other in Redis: the one stored, or {@code candidate} (64 hex digits) if none was
+	 * stored yet, stored now; when instances start together, all get the one stored first.
+	 * Empty (the default) when the store keeps none: each instance then signs with a secret of
+	 * its own, and trusts only its own Redis entries.
+	 */
+	default Mono<String> sharedSecret(String candidate) {
+		return Mono.empty();
+	}
+
 }

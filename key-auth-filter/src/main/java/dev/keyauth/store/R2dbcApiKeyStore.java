@@ -90,6 +90,10 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 	// COALESCE keeps the first revocation time, which makes revoking idempotent.
 	private static final String REVOKE = "UPDATE " + TABLE + " SET revoked_at = COALESCE(revoked_at, :at) WHERE id = :id";
 
+	private static final String FIND_SECRET = "SELECT secret FROM keyauth_cache_secret WHERE id = 1";
+
+	private static final String INSERT_SECRET = "INSERT INTO keyauth_cache_secret (id, secret) VALUES (1, :secret)";
+
 	private static final TypeReference<List<String>> JSON_STRINGS = new TypeReference<>() {
 	};
 
@@ -326,6 +330,19 @@ public class R2dbcApiKeyStore implements ApiKeyStore {
 				.rowsUpdated()
 				.filter((rows) -> rows > 0)
 				.map((rows) -> hash)));
+	}
+
+	@Override
+	public Mono<String> sharedSecret(String candidate) {
+		Mono<String> stored = this.client.sql(FIND_SECRET).map((row) -> row.get("secret", String.class)).one();
+		// Instances starting together may all find none: one insert wins, the others read it.
+		Mono<String> inserted = this.client.sql(INSERT_SECRET)
+			.bind("secret", candidate)
+			.fetch()
+			.rowsUpdated()
+			.thenReturn(candidate)
+			.onErrorResume(DataIntegrityViolationException.class, (ex) -> stored);
+		return run(stored.switchIfEmpty(inserted));
 	}
 
 	@Override

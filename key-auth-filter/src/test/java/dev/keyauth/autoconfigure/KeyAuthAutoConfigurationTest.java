@@ -51,6 +51,7 @@ import io.lettuce.core.tracing.LettuceObservationContext;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
+import org.mockito.Mockito;
 import reactor.core.publisher.Mono;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -113,6 +114,18 @@ class KeyAuthAutoConfigurationTest {
 			assertThat(context).doesNotHaveBean(SchemaMigration.class);
 			assertThat(context.getBean(ApiKeyFormat.class).prefix()).isEqualTo("sk_live_");
 		});
+	}
+
+	@Test
+	void aStoreThatKeepsNoSharedSecretLeavesEachInstanceItsOwnAndSaysSo(CapturedOutput output) {
+		// A store of the application's own, without sharedSecret: Redis entries are still
+		// signed, with a secret no other instance has.
+		this.withRedis.withBean(ApiKeyStore.class, () -> mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS))
+			.run((context) -> {
+				assertThat(context).hasSingleBean(RedisKeyCache.class);
+				assertThat(output).contains("The key store keeps no secret shared by the gateway instances; this "
+						+ "instance signs its Redis cache entries with a secret of its own");
+			});
 	}
 
 	@Test

@@ -71,7 +71,7 @@ class RedisKeyCacheTracingTest {
 			breaker.getEventPublisher().onIgnoredError((event) -> timedOut.incrementAndGet());
 			breaker.getEventPublisher().onSuccess((event) -> answered.incrementAndGet());
 			RedisKeyCache cache = new RedisKeyCache(new ReactiveStringRedisTemplate(this.factory), new JsonMapper(),
-					"keyauth-test:tracing:", Duration.ofNanos(micros * 1000), breaker);
+					"keyauth-test:tracing:", Duration.ofNanos(micros * 1000), breaker, new byte[32]);
 			int reads = 3000;
 			CountDownLatch ended = new CountDownLatch(reads);
 			for (int i = 0; i < reads; i++) {

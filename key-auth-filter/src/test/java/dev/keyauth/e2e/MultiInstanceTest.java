@@ -114,6 +114,25 @@ class MultiInstanceTest {
 	}
 
 	@Test
+	void aRecordWrittenToRedisByAnyoneButAGatewayLetsNoKeyIn() {
+		String real = key(a.admin().create("forged-" + UUID.randomUUID(), List.of()));
+		assertThat(a.status("/x", real)).isEqualTo(200);
+		Instances.await(2000, () -> redis.exists(redisKey(real)) == 1);
+		String genuine = redis.get(redisKey(real));
+		// Someone who can write to Redis, but not to PostgreSQL, stores records under the hashes
+		// of keys they made up (well-formed, with a valid checksum): the real key's entry as it
+		// is, and its record without the signature.
+		String copied = this.generator.generateKey();
+		String unsigned = this.generator.generateKey();
+		redis.set(redisKey(copied), genuine);
+		redis.set(redisKey(unsigned), genuine.substring(genuine.indexOf('.') + 1));
+		int bBefore = b.storeLookups();
+		assertThat(b.status("/x", copied)).isEqualTo(401);
+		assertThat(b.status("/x", unsigned)).isEqualTo(401);
+		assertThat(b.storeLookups() - bBefore).as("both read from PostgreSQL instead").isEqualTo(2);
+	}
+
+	@Test
 	void unknownWellFormedKeysAreCachedAsNotFound() {
 		String unknown = this.generator.generateKey();
 		int aBefore = a.storeLookups();

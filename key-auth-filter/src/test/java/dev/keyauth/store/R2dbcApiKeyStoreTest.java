@@ -1,5 +1,6 @@
 package dev.keyauth.store;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -11,6 +12,7 @@ import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.test.StepVerifier;
 
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -30,6 +32,19 @@ abstract class R2dbcApiKeyStoreTest {
 	private final ApiKeyGenerator generator = new ApiKeyGenerator(new ApiKeyFormat("sk_live_"));
 
 	private final String consumer = "store-test-" + UUID.randomUUID();
+
+	@Test
+	void instancesStartingTogetherAllGetTheSecretStoredFirst() {
+		this.client.sql("DELETE FROM keyauth_cache_secret").fetch().rowsUpdated().block(Duration.ofSeconds(10));
+		List<String> candidates = List.of("a", "b", "c", "d").stream().map((digit) -> digit.repeat(64)).toList();
+		List<String> got = Flux.fromIterable(candidates)
+			.flatMap(this.store::sharedSecret)
+			.collectList()
+			.block(Duration.ofSeconds(10));
+		assertThat(got).hasSize(4).containsOnly(got.get(0));
+		assertThat(candidates).contains(got.get(0));
+		StepVerifier.create(this.store.sharedSecret("e".repeat(64))).expectNext(got.get(0)).verifyComplete();
+	}
 
 	private NewApiKey newKey(String key, Instant expiresAt) {
 		return new NewApiKey(this.generator.generateId(), KeyHash.sha256(key), key.substring(0, 12), this.consumer,

@@ -59,6 +59,11 @@ public class CountingStoreConfiguration {
 		}
 
 		@Override
+		public Mono<String> sharedSecret(String candidate) {
+			return this.delegate.sharedSecret(candidate);
+		}
+
+		@Override
 		public Mono<KeyHash> findHashById(UUID id) {
 			return this.delegate.findHashById(id);
 		}
