@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 ./mvnw -B -q -DskipTests install -pl key-auth-filter -am
 ./mvnw -B -q -f bench/jmh/pom.xml -DskipTests package
 java -jar bench/jmh/target/benchmarks.jar -prof gc "$@" 2>&1 | tee bench/jmh/target/jmh.txt | \
-  grep -E "^(Benchmark|HotPathBenchmark|FilterBenchmark)" | grep -E "avgt|Benchmark" | grep -vE "gc\.(count|time|alloc\.rate )"
+  grep -E "^(Benchmark|HotPathBenchmark|FilterBenchmark|RedisEntryBenchmark)" | grep -E "avgt|Benchmark" | grep -vE "gc\.(count|time|alloc\.rate )"
