@@ -226,9 +226,9 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	/** An answer from Redis or the store, as this instance keeps it from {@code now}. */
 	private CachedLookup received(CachedLookup answer, long now) {
-		// How old the answer already is: the one comparison of wall-clock times, since it may
-		// have been read by another instance. An answer "from the future" (that instance's clock
-		// ahead of this one's) counts as new.
+		// How old the answer already is, by the wall clock, since another instance may have read
+		// it; from then on this instance counts on its own monotonic clock. An answer "from the
+		// future" (that instance's clock ahead of this one's) counts as new.
 		long readAt = now - Math.max(0, this.clock.millis() - answer.loadedAt());
 		// "Not found" never outlives its negative TTL, counted from when the store said so.
 		long checkAfter = answer.found() ? now + this.policy.localTtl().toMillis()
