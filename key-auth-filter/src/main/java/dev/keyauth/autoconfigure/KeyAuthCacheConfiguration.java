@@ -111,12 +111,14 @@ class KeyAuthCacheConfiguration {
 		@ConditionalOnMissingBean
 		RedisKeyCache keyAuthRedisKeyCache(ReactiveRedisConnectionFactory connectionFactory,
 				ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<ApiKeyStore> store,
-				KeyAuthProperties properties) {
+				KeyAuthProperties properties, KeyAuthMetrics metrics) {
 			KeyAuthProperties.Cache.Redis redis = properties.getCache().getRedis();
-			return new RedisKeyCache(new ReactiveStringRedisTemplate(connectionFactory),
+			RedisKeyCache cache = new RedisKeyCache(new ReactiveStringRedisTemplate(connectionFactory),
 					jsonMapper.getIfAvailable(JsonMapper::new), redis.getKeyPrefix(), redis.getTimeout(),
 					CircuitBreakers.forCallsWithin("keyauth-redis", redis.getTimeout()),
 					signingSecret(store.getIfAvailable(), properties.getStore().getTimeout()));
+			cache.setMetrics(metrics);
+			return cache;
 		}
 
 		/**

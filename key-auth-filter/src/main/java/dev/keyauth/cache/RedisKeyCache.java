@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.keyauth.key.KeyHash;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.support.Timeouts;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -48,6 +49,8 @@ public class RedisKeyCache {
 
 	private final AtomicLong unverified = new AtomicLong();
 
+	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
+
 	private final AtomicLong lastUnverifiedWarning = new AtomicLong(System.nanoTime() - UNVERIFIED_WARNING_INTERVAL);
 
 	/**
@@ -62,6 +65,10 @@ public class RedisKeyCache {
 		this.timeout = timeout;
 		this.breaker = breaker;
 		this.signature = new EntrySignature(signingSecret);
+	}
+
+	public void setMetrics(KeyAuthMetrics metrics) {
+		this.metrics = metrics;
 	}
 
 	public CircuitBreaker breaker() {
@@ -137,6 +144,7 @@ public class RedisKeyCache {
 	 * overwrites. Said at most once a minute, with how many there were.
 	 */
 	private void unverified() {
+		this.metrics.redisEntryRejected();
 		long count = this.unverified.incrementAndGet();
 		long last = this.lastUnverifiedWarning.get();
 		long now = System.nanoTime();

@@ -200,7 +200,11 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	 * kept by someone with access to Redis, to keep a key they have working after its revocation.
 	 */
 	private boolean couldStillBeInRedis(CachedLookup hit) {
-		return this.clock.millis() - hit.loadedAt() <= this.maxRedisAgeMillis;
+		if (this.clock.millis() - hit.loadedAt() <= this.maxRedisAgeMillis) {
+			return true;
+		}
+		this.metrics.redisEntryRejected();
+		return false;
 	}
 
 	private Mono<CachedLookup> loadFromStore(KeyHash hash, long startedAt) {

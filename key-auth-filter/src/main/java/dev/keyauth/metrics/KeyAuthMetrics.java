@@ -53,4 +53,12 @@ public interface KeyAuthMetrics {
 	default void subscriptionReplaced() {
 	}
 
+	/**
+	 * A Redis key cache entry was ignored: its signature did not verify, or it was older than
+	 * Redis would have kept it. Either it was written by something other than a gateway with
+	 * this deployment's secret, or by a version that did not sign.
+	 */
+	default void redisEntryRejected() {
+	}
+
 }

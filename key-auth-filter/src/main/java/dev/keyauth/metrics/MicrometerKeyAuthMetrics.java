@@ -21,7 +21,9 @@ import io.micrometer.core.instrument.Timer;
  * latency;</li>
  * <li>{@code keyauth.invalidations} (counter, tag {@code direction}: sent, received);</li>
  * <li>{@code keyauth.invalidation.resubscriptions} (counter): subscriptions made again because
- * Redis accepted heartbeats but stopped delivering them (a connection dead but still open).</li>
+ * Redis accepted heartbeats but stopped delivering them (a connection dead but still open);</li>
+ * <li>{@code keyauth.cache.redis.rejected} (counter): Redis key cache entries ignored because their
+ * signature did not verify or they were older than Redis would have kept them.</li>
  * </ul>
  * Every meter is registered up front, so reporting never allocates or looks anything up.
  */
@@ -49,6 +51,8 @@ public class MicrometerKeyAuthMetrics implements KeyAuthMetrics {
 
 	private final Counter resubscriptions;
 
+	private final Counter redisRejected;
+
 	public MicrometerKeyAuthMetrics(MeterRegistry registry) {
 		for (Outcome outcome : Outcome.values()) {
 			this.outcomes.put(outcome, Counter.builder("keyauth.authentications")
@@ -69,6 +73,9 @@ public class MicrometerKeyAuthMetrics implements KeyAuthMetrics {
 		this.received = invalidations(registry, "received");
 		this.resubscriptions = Counter.builder("keyauth.invalidation.resubscriptions")
 			.description("Invalidation subscriptions made again on a new connection")
+			.register(registry);
+		this.redisRejected = Counter.builder("keyauth.cache.redis.rejected")
+			.description("Redis key cache entries ignored: signature not verified, or older than Redis keeps them")
 			.register(registry);
 	}
 
@@ -133,6 +140,11 @@ public class MicrometerKeyAuthMetrics implements KeyAuthMetrics {
 	@Override
 	public void subscriptionReplaced() {
 		this.resubscriptions.increment();
+	}
+
+	@Override
+	public void redisEntryRejected() {
+		this.redisRejected.increment();
 	}
 
 }

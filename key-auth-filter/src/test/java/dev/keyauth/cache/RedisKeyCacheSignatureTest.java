@@ -10,6 +10,7 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.keyauth.key.KeyHash;
+import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.test.TestRedis;
@@ -55,9 +56,22 @@ class RedisKeyCacheSignatureTest {
 		this.factory.destroy();
 	}
 
+	private final AtomicInteger rejected = new AtomicInteger();
+
+	private final KeyAuthMetrics metrics = new KeyAuthMetrics() {
+
+		@Override
+		public void redisEntryRejected() {
+			RedisKeyCacheSignatureTest.this.rejected.incrementAndGet();
+		}
+
+	};
+
 	private RedisKeyCache cache(byte[] secret) {
-		return new RedisKeyCache(this.redis, new JsonMapper(), this.prefix, Duration.ofSeconds(1),
+		RedisKeyCache cache = new RedisKeyCache(this.redis, new JsonMapper(), this.prefix, Duration.ofSeconds(1),
 				CircuitBreaker.ofDefaults("signature-test"), secret);
+		cache.setMetrics(this.metrics);
+		return cache;
 	}
 
 	private static byte[] secret(int fill) {
@@ -108,6 +122,7 @@ class RedisKeyCacheSignatureTest {
 		StepVerifier.create(cache.get(invented)).as("a signature that is not Base64").verifyComplete();
 		write(cache, invented, cache(secret(2)).encode(invented, answer("acme", List.of())));
 		StepVerifier.create(cache.get(invented)).as("signed with another secret").verifyComplete();
+		assertThat(this.rejected).as("counted for operators to alert on").hasValue(4);
 	}
 
 	@Test
@@ -126,8 +141,10 @@ class RedisKeyCacheSignatureTest {
 				1000, cache, new CachePolicy(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(60),
 						Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1)),
 				Clock.systemUTC(), MonotonicClock.SYSTEM, Duration.ofSeconds(1), CircuitBreaker.ofDefaults("age-test"));
+		lookup.setMetrics(this.metrics);
 		StepVerifier.create(lookup.findByHash(hash)).as("not found: the store's answer").verifyComplete();
 		assertThat(storeQueries).hasValue(1);
+		assertThat(this.rejected).hasValue(1);
 	}
 
 	@Test
