@@ -41,6 +41,17 @@ class RedisKeyCacheSignatureTest {
 
 	private ReactiveStringRedisTemplate redis;
 
+	private final AtomicInteger rejected = new AtomicInteger();
+
+	private final KeyAuthMetrics metrics = new KeyAuthMetrics() {
+
+		@Override
+		public void redisEntryRejected() {
+			RedisKeyCacheSignatureTest.this.rejected.incrementAndGet();
+		}
+
+	};
+
 	@BeforeEach
 	void connect() {
 		this.factory = new LettuceConnectionFactory(
@@ -55,17 +66,6 @@ class RedisKeyCacheSignatureTest {
 		this.redis.keys(this.prefix + "*").flatMap(this.redis::delete).blockLast(Duration.ofSeconds(5));
 		this.factory.destroy();
 	}
-
-	private final AtomicInteger rejected = new AtomicInteger();
-
-	private final KeyAuthMetrics metrics = new KeyAuthMetrics() {
-
-		@Override
-		public void redisEntryRejected() {
-			RedisKeyCacheSignatureTest.this.rejected.incrementAndGet();
-		}
-
-	};
 
 	private RedisKeyCache cache(byte[] secret) {
 		RedisKeyCache cache = new RedisKeyCache(this.redis, new JsonMapper(), this.prefix, Duration.ofSeconds(1),
