@@ -56,8 +56,8 @@ final class EntrySignature {
 
 	private byte[] digest(KeyHash hash, String entry) {
 		Mac mac = mac();
-		mac.update(hash.toHex().getBytes(StandardCharsets.US_ASCII));
-		mac.update((byte) '\n');
+		// The hash has a fixed length, so hash and record need no separator between them.
+		mac.update(hash.toBytes());
 		return mac.doFinal(entry.getBytes(StandardCharsets.UTF_8));
 	}
 

@@ -122,12 +122,13 @@ public class RedisKeyCache {
 
 	@Nullable CachedLookup decode(KeyHash hash, String value) {
 		int dot = value.indexOf('.');
-		if (dot < 0 || !this.signature.matches(hash, value.substring(dot + 1), value.substring(0, dot))) {
+		String record = (dot < 0) ? null : value.substring(dot + 1);
+		if (record == null || !this.signature.matches(hash, record, value.substring(0, dot))) {
 			unverified();
 			return null;
 		}
 		try {
-			Entry entry = this.json.readValue(value.substring(dot + 1), Entry.class);
+			Entry entry = this.json.readValue(record, Entry.class);
 			// The receiving instance decides how long it keeps the answer without asking again.
 			return new CachedLookup(entry.key(), entry.loadedAt());
 		}
