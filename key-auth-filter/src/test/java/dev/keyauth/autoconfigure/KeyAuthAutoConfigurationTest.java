@@ -129,6 +129,16 @@ class KeyAuthAutoConfigurationTest {
 	}
 
 	@Test
+	void aStoredSecretThatIsNotHexadecimalFailsStartUpSayingSo() {
+		ApiKeyStore store = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
+		Mockito.doReturn(Mono.just("not a secret")).when(store).sharedSecret(Mockito.anyString());
+		this.withRedis.withBean(ApiKeyStore.class, () -> store)
+			.run((context) -> assertThat(context).hasFailed()
+				.getFailure()
+				.hasStackTraceContaining("The key store's shared secret is not hexadecimal"));
+	}
+
+	@Test
 	void withoutRedisEachInstanceCachesAlone() {
 		this.runner.run((context) -> {
 			assertThat(context).hasSingleBean(TieredApiKeyLookup.class)
