@@ -13,6 +13,7 @@ import dev.keyauth.store.ApiKey;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -236,13 +237,34 @@ public class ApiKeyAdminHandler {
 				}
 				catch (JacksonException ex) {
 					throw AdminRequestException.invalid("request body is not valid JSON"
-							+ (quoteParseErrors ? ": " + ex.getOriginalMessage() : ""));
+							+ (quoteParseErrors ? ": " + parseProblem(ex) : ""));
 				}
 				catch (java.io.IOException ex) {
 					throw AdminRequestException.invalid("request body could not be read");
 				}
 			})
 			.switchIfEmpty(Mono.error(() -> AdminRequestException.invalid("a JSON request body is required")));
+	}
+
+	/**
+	 * The parser's own words, without the source description Jackson embeds in some of them
+	 * ("start marker at [Source: REDACTED …]"), which says nothing to a caller, and with the line
+	 * and column where the problem is, which does.
+	 */
+	static String parseProblem(JacksonException ex) {
+		String problem = ex.getOriginalMessage();
+		int source = problem.indexOf(" (start marker at [Source:");
+		if (source < 0) {
+			source = problem.indexOf("[Source:");
+		}
+		if (source >= 0) {
+			problem = problem.substring(0, source).stripTrailing();
+		}
+		TokenStreamLocation at = ex.getLocation();
+		if (at != null && at.getLineNr() > 0) {
+			problem += " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+		}
+		return problem;
 	}
 
 	/** The JSON body, or an empty object when the request has none. */

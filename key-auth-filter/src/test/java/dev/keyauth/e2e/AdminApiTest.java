@@ -150,6 +150,12 @@ class AdminApiTest {
 	void badInputIsA400NamingTheProblemAndStoresNothing() {
 		String c = "\"consumerId\":\"" + this.consumer + "\"";
 		expectRefused("{", HttpStatus.BAD_REQUEST, "invalid_request", "not valid JSON");
+		// The parser's message, where it is, and not Jackson's description of its (redacted) source.
+		expectRefused("{\n\"consumerId\": x}", HttpStatus.BAD_REQUEST, "invalid_request",
+				"Unrecognized token 'x'");
+		expectRefused("{\n\"consumerId\": x}", HttpStatus.BAD_REQUEST, "invalid_request", "(line 2, column ");
+		post("{\"consumerId\":\"a\"").expectStatus().isBadRequest().expectBody(JSON).value((response) -> assertThat(
+				(String) response.get("message")).contains("expected close marker for Object").doesNotContain("Source"));
 		expectRefused("[]", HttpStatus.BAD_REQUEST, "invalid_request", "JSON object");
 		expectRefused("{}", HttpStatus.BAD_REQUEST, "invalid_request", "consumerId is required");
 		expectRefused("{\"consumerId\":\"   \"}", HttpStatus.BAD_REQUEST, "invalid_request", "must not be blank");
