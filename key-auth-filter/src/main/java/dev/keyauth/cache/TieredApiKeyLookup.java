@@ -80,13 +80,13 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
-	// When each key was last evicted (System.nanoTime): a load that an eviction of its key
-	// overtook does not write its answer to Redis, because the answer may predate the change.
-	private final Cache<KeyHash, Long> recentEvictions = Caffeine.newBuilder()
-		.maximumSize(10_000)
-		.expireAfterWrite(Duration.ofSeconds(30))
-		.executor(Runnable::run)
-		.build();
+	/**
+	 * When this instance last heard of a change to each key, for as long as a Redis entry read
+	 * before it could still pass {@link #couldStillBeInRedis}. Two rules read it: a load that the
+	 * change overtook does not write its answer to Redis, and a Redis entry read from the store
+	 * before the change is not used, whoever wrote it back.
+	 */
+	private final Cache<KeyHash, Eviction> recentEvictions;
 
 	private volatile long lastEvictAll = System.nanoTime();
 
@@ -120,6 +120,14 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			.plusSeconds(1)
 			.toMillis();
 		this.maxRedisAgeMillis = Math.max(policy.redisTtl().toMillis(), policy.negativeTtl().toMillis()) + 60_000;
+		// Bounded, so a flood of changes costs memory (about 150 bytes each) and not the heap:
+		// past the bound the oldest are dropped, and entries read before those changes are only
+		// held to the age rule, as they were before this rule existed.
+		this.recentEvictions = Caffeine.newBuilder()
+			.maximumSize(100_000)
+			.expireAfterWrite(Duration.ofMillis(this.maxRedisAgeMillis))
+			.executor(Runnable::run)
+			.build();
 		this.local = (localMaxSize > 0) ? Caffeine.newBuilder()
 			.maximumSize(localMaxSize)
 			.expireAfter(new LocalExpiry())
@@ -185,7 +193,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private Mono<CachedLookup> load(KeyHash hash, @Nullable CachedLookup stale, long now) {
 		long startedAt = System.nanoTime();
 		Mono<CachedLookup> fromRedis = (this.redis != null) ? this.redis.get(hash)
-			.filter(this::couldStillBeInRedis)
+			.filter((hit) -> couldStillBeInRedis(hit) && !readBeforeAChange(hash, hit))
 			.map((hit) -> received(hit, now))
 			.doOnNext((hit) -> this.metrics.cache(Tier.REDIS, true))
 			.switchIfEmpty(Mono.fromRunnable(() -> this.metrics.cache(Tier.REDIS, false))) : Mono.empty();
@@ -207,14 +215,34 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 		return false;
 	}
 
+	/**
+	 * Whether this entry was read from the store no later than this instance heard of a change
+	 * to its key. The instance that made the change deleted the entry before announcing it, so
+	 * such an entry was written back afterwards: by a load that read the store just before the
+	 * change and wrote to Redis just after the delete and its repeat (a slow query), or on
+	 * purpose, by someone with access to Redis who kept a genuine entry of a key to keep it
+	 * working after its revocation. Either way it may hold the key as it was; the store says
+	 * how it is. An entry read just after the change by an instance whose clock is behind this
+	 * one's is also passed over: one more store query, never a wrong answer. (Not counted as a
+	 * rejected entry: clocks a few milliseconds apart would make that alert fire in normal use.)
+	 */
+	private boolean readBeforeAChange(KeyHash hash, CachedLookup hit) {
+		Eviction eviction = this.recentEvictions.getIfPresent(hash);
+		return eviction != null && hit.loadedAt() <= eviction.wallMillis();
+	}
+
 	private Mono<CachedLookup> loadFromStore(KeyHash hash, long startedAt) {
+		// Called on subscription. The answer is dated by when the query was sent, not when it
+		// came back: it shows the key as it was at some moment in between, so the earlier is the
+		// safe age, and the one readBeforeAChange needs.
+		long queriedAt = this.clock.millis();
 		long queryStart = System.nanoTime();
 		return Timeouts.within(this.store.findByHash(hash), this.storeTimeout)
 			.doOnSuccess((key) -> this.metrics.storeLookup(System.nanoTime() - queryStart, true))
 			.doOnError((ex) -> this.metrics.storeLookup(System.nanoTime() - queryStart, false))
 			.transformDeferred(CircuitBreakerOperator.of(this.storeBreaker))
-			.map((key) -> answer(key))
-			.switchIfEmpty(Mono.fromSupplier(() -> answer(null)))
+			.map((key) -> answer(key, queriedAt))
+			.switchIfEmpty(Mono.fromSupplier(() -> answer(null, queriedAt)))
 			.doOnNext((answer) -> {
 				if (this.redis != null && !evictedSince(hash, startedAt)) {
 					Duration ttl = answer.found() ? this.policy.redisTtl() : this.policy.negativeTtl();
@@ -224,8 +252,8 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			});
 	}
 
-	private CachedLookup answer(@Nullable ApiKey key) {
-		return received(new CachedLookup(key, this.clock.millis()), this.elapsed.monotonicMillis());
+	private CachedLookup answer(@Nullable ApiKey key, long queriedAt) {
+		return received(new CachedLookup(key, queriedAt), this.elapsed.monotonicMillis());
 	}
 
 	/** An answer from Redis or the store, as this instance keeps it from {@code now}. */
@@ -244,8 +272,8 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	}
 
 	private boolean evictedSince(KeyHash hash, long startedAt) {
-		Long evictedAt = this.recentEvictions.getIfPresent(hash);
-		return this.lastEvictAll - startedAt >= 0 || (evictedAt != null && evictedAt - startedAt >= 0);
+		Eviction eviction = this.recentEvictions.getIfPresent(hash);
+		return this.lastEvictAll - startedAt >= 0 || (eviction != null && eviction.nanos() - startedAt >= 0);
 	}
 
 	/**
@@ -274,7 +302,7 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
 	@Override
 	public void evict(KeyHash hash) {
-		this.recentEvictions.put(hash, System.nanoTime());
+		this.recentEvictions.put(hash, new Eviction(System.nanoTime(), this.clock.millis()));
 		if (this.local != null) {
 			// Also discards a load in flight for this hash: its answer may predate the change.
 			this.local.synchronous().invalidate(hash);
@@ -320,6 +348,14 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 				.map((answer) -> answer.isFailure() ? current : answer), current);
 		}
 
+	}
+
+	/**
+	 * When this instance heard of a change to a key: {@code nanos} on this instance's own clock,
+	 * to compare with its own loads; {@code wallMillis}, to compare with when another instance
+	 * read an answer.
+	 */
+	private record Eviction(long nanos, long wallMillis) {
 	}
 
 	/** Entries live until the latest moment they could still be used (as stale, if allowed). */

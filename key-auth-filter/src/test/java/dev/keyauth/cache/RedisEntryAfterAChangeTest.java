@@ -1,0 +1,183 @@
+package dev.keyauth.cache;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.keyauth.key.KeyHash;
+import dev.keyauth.store.ApiKey;
+import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.test.MutableClock;
+import dev.keyauth.test.TestRedis;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import tools.jackson.databind.json.JsonMapper;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A Redis entry read from the store before a change to its key, and found in Redis after the
+ * change (written back on purpose, or by a query that was slow to come back), is not used by an
+ * instance that has heard of the change: it asks the store. Against the real Redis, with the
+ * store replaced by a value the test changes, and time by a hand-moved clock.
+ */
+class RedisEntryAfterAChangeTest {
+
+	private static final Instant T0 = Instant.parse("2026-12-04T12:00:00Z");
+
+	private final String prefix = "keyauth-test:after-change:" + UUID.randomUUID() + ":";
+
+	private final MutableClock clock = new MutableClock(T0);
+
+	private final KeyHash hash = KeyHash.sha256("a key that will be revoked " + UUID.randomUUID());
+
+	private final ApiKey active = new ApiKey(UUID.randomUUID(), "sk_live_abcd", "acme", null, List.of(), Map.of(), T0,
+			null, null, null);
+
+	private final ApiKey revoked = new ApiKey(this.active.id(), "sk_live_abcd", "acme", null, List.of(), Map.of(), T0,
+			null, T0.plusSeconds(1), null);
+
+	/** The row as PostgreSQL has it. */
+	private final AtomicReference<ApiKey> row = new AtomicReference<>(this.active);
+
+	private final AtomicInteger storeQueries = new AtomicInteger();
+
+	private final ApiKeyLookup store = (h) -> Mono.fromSupplier(() -> {
+		this.storeQueries.incrementAndGet();
+		return this.row.get();
+	});
+
+	private LettuceConnectionFactory factory;
+
+	private ReactiveStringRedisTemplate redis;
+
+	private RedisKeyCache cache;
+
+	@BeforeEach
+	void connect() {
+		this.factory = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration(TestRedis.host(), TestRedis.port()));
+		this.factory.afterPropertiesSet();
+		this.factory.start();
+		this.redis = new ReactiveStringRedisTemplate(this.factory);
+		byte[] secret = new byte[32];
+		Arrays.fill(secret, (byte) 7);
+		this.cache = new RedisKeyCache(this.redis, new JsonMapper(), this.prefix, Duration.ofSeconds(1),
+				CircuitBreaker.ofDefaults("after-change-test"), secret);
+	}
+
+	@AfterEach
+	void disconnect() {
+		this.redis.keys(this.prefix + "*").flatMap(this.redis::delete).blockLast(Duration.ofSeconds(5));
+		this.factory.destroy();
+	}
+
+	/** One gateway instance: its own in-process tier, the shared Redis, the shared store. */
+	private TieredApiKeyLookup instance(ApiKeyLookup store) {
+		return new TieredApiKeyLookup(store, 1000, this.cache,
+				new CachePolicy(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(60),
+						Duration.ofSeconds(1), Duration.ofMinutes(5), Duration.ofSeconds(1)),
+				this.clock, this.clock, Duration.ofSeconds(1), CircuitBreaker.ofDefaults("after-change-test"));
+	}
+
+	private String redisEntry() {
+		return this.redis.opsForValue().get(this.cache.redisKey(this.hash)).block(Duration.ofSeconds(5));
+	}
+
+	private String awaitRedisEntry() throws InterruptedException {
+		// The loading instance writes to Redis without waiting for it.
+		for (int i = 0; i < 200 && redisEntry() == null; i++) {
+			Thread.sleep(10);
+		}
+		String entry = redisEntry();
+		assertThat(entry).as("written to Redis by the instance that read the store").isNotNull();
+		return entry;
+	}
+
+	private void writeBack(String entry) {
+		this.redis.opsForValue().set(this.cache.redisKey(this.hash), entry, Duration.ofMinutes(5))
+			.block(Duration.ofSeconds(5));
+	}
+
+	private ApiKey lookUp(TieredApiKeyLookup instance) {
+		return instance.findByHash(this.hash).block(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void aGenuineEntryKeptAndWrittenBackAfterARevocationIsNotUsedByAnInstanceThatHeardOfIt()
+			throws InterruptedException {
+		assertThat(lookUp(instance(this.store)).revokedAt()).isNull();
+		String kept = awaitRedisEntry();
+
+		// Revoked a second later: committed, deleted from Redis, announced; instance B hears of it.
+		this.clock.advance(Duration.ofSeconds(1));
+		this.row.set(this.revoked);
+		this.cache.delete(this.hash).block(Duration.ofSeconds(5));
+		TieredApiKeyLookup heard = instance(this.store);
+		heard.evict(this.hash);
+
+		// Someone with access to Redis writes the kept entry back; it still verifies, and it is
+		// well within the age any Redis entry may have.
+		this.clock.advance(Duration.ofSeconds(10));
+		writeBack(kept);
+		int before = this.storeQueries.get();
+		assertThat(lookUp(heard).revokedAt()).as("the store's answer, not the kept entry's").isNotNull();
+		assertThat(this.storeQueries.get() - before).isEqualTo(1);
+
+		// What the rule does not cover: an instance that never heard of the change (one started
+		// since) has nothing to hold the entry against, and only the age rule bounds it.
+		writeBack(kept);
+		assertThat(lookUp(instance(this.store)).revokedAt()).as("started after the revocation").isNull();
+	}
+
+	@Test
+	void anAnswerIsDatedByWhenItsQueryWasSentSoASlowQueryCannotOutdateAChange() throws InterruptedException {
+		TieredApiKeyLookup heard = instance(this.store);
+		// Instance A's query reads the row just before the change and takes two seconds to come
+		// back; the change is committed, deleted from Redis and heard of by B in between. A had
+		// not heard of it yet when the answer came, so it writes the old row to Redis.
+		ApiKeyLookup slowStore = (h) -> Mono.fromSupplier(() -> {
+			ApiKey before = this.row.get();
+			this.clock.advance(Duration.ofSeconds(1));
+			this.row.set(this.revoked);
+			heard.evict(this.hash);
+			this.clock.advance(Duration.ofSeconds(1));
+			return before;
+		});
+		assertThat(lookUp(instance(slowStore)).revokedAt()).isNull();
+		awaitRedisEntry();
+
+		int before = this.storeQueries.get();
+		assertThat(lookUp(heard).revokedAt()).as("the store's answer, not A's late one").isNotNull();
+		assertThat(this.storeQueries.get() - before).isEqualTo(1);
+	}
+
+	@Test
+	void anEntryReadAfterTheChangeIsUsed() throws InterruptedException {
+		TieredApiKeyLookup heard = instance(this.store);
+		this.row.set(this.revoked);
+		heard.evict(this.hash);
+		this.clock.advance(Duration.ofMillis(1));
+		// Another instance reads the store after the change and shares its answer through Redis.
+		assertThat(lookUp(instance(this.store)).revokedAt()).isNotNull();
+		awaitRedisEntry();
+
+		int before = this.storeQueries.get();
+		assertThat(lookUp(heard).revokedAt()).isNotNull();
+		assertThat(this.storeQueries.get() - before).as("a Redis hit").isZero();
+	}
+
+}
