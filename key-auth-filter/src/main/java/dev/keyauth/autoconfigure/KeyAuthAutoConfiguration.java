@@ -7,6 +7,7 @@ import dev.keyauth.authentication.ApiKeyAuthenticator;
 import dev.keyauth.authentication.LookupApiKeyAuthenticator;
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
 import dev.keyauth.filter.ApiKeyCredentialConverter;
+import dev.keyauth.filter.DotSegmentFilter;
 import dev.keyauth.filter.HeaderApiKeyCredentialConverter;
 import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.JsonKeyAuthFailureHandler;
@@ -174,6 +175,17 @@ public final class KeyAuthAutoConfiguration {
 			ObjectProvider<Clock> clock) {
 		return new BatchingKeyUsageRecorder(store, properties.getUsage().getFlushInterval(),
 				properties.getStore().getTimeout(), clock.getIfAvailable(Clock::systemUTC));
+	}
+
+	/**
+	 * On every route, since the flaw it closes goes through the routes without key auth; see
+	 * {@link DotSegmentFilter}.
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	@ConditionalOnProperty(prefix = "keyauth.paths", name = "reject-dot-segments", matchIfMissing = true)
+	DotSegmentFilter dotSegmentFilter() {
+		return new DotSegmentFilter();
 	}
 
 	@Bean

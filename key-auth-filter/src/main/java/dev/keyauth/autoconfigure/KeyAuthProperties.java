@@ -48,6 +48,8 @@ public class KeyAuthProperties implements Validator {
 
 	private final Credentials credentials = new Credentials();
 
+	private final Paths paths = new Paths();
+
 	private final Headers headers = new Headers();
 
 	private final Store store = new Store();
@@ -84,6 +86,10 @@ public class KeyAuthProperties implements Validator {
 
 	public Credentials getCredentials() {
 		return this.credentials;
+	}
+
+	public Paths getPaths() {
+		return this.paths;
 	}
 
 	public Headers getHeaders() {
@@ -271,6 +277,27 @@ public class KeyAuthProperties implements Validator {
 
 		public void setPrefix(String prefix) {
 			this.prefix = prefix;
+		}
+
+	}
+
+	public static class Paths {
+
+		/**
+		 * Whether to refuse (400 invalid_path) every routed request whose path has a '.' or '..'
+		 * segment, plain or percent-encoded, on every route. The gateway matches routes on the
+		 * path as it arrived while most servers resolve dot segments, so without this a path
+		 * such as /public/../orders/1 reaches a protected resource through a route without key
+		 * auth. Turn off only if no downstream service resolves dot segments.
+		 */
+		private boolean rejectDotSegments = true;
+
+		public boolean isRejectDotSegments() {
+			return this.rejectDotSegments;
+		}
+
+		public void setRejectDotSegments(boolean rejectDotSegments) {
+			this.rejectDotSegments = rejectDotSegments;
 		}
 
 	}

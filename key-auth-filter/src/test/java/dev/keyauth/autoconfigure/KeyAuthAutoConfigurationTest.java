@@ -14,6 +14,7 @@ import dev.keyauth.admin.ApiKeyAdminService;
 import dev.keyauth.authentication.ApiKeyAuthenticator;
 import dev.keyauth.authentication.InvalidApiKeyException;
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
+import dev.keyauth.filter.DotSegmentFilter;
 import dev.keyauth.filter.ApiKeyCredentialConverter;
 import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
@@ -102,7 +103,7 @@ class KeyAuthAutoConfigurationTest {
 
 	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
 			ApiKeyStore.class, ApiKeyLookup.class, ApiKeyChangeListener.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
-			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
+			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, DotSegmentFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
 			ApiKeyAdminHandler.class, RouteKeyAuthPolicies.class, RoutePolicyCheck.class, KeyResolver.class);
 
 	@Test
@@ -136,6 +137,17 @@ class KeyAuthAutoConfigurationTest {
 			.run((context) -> assertThat(context).hasFailed()
 				.getFailure()
 				.hasStackTraceContaining("The key store's shared secret is not hexadecimal"));
+	}
+
+	@Test
+	void theDotSegmentCheckCanBeTurnedOffOrReplaced() {
+		this.runner.withPropertyValues("keyauth.paths.reject-dot-segments=false")
+			.run((context) -> assertThat(context).hasNotFailed()
+				.doesNotHaveBean(DotSegmentFilter.class)
+				.hasSingleBean(ApiKeyAuthenticationFilter.class));
+		DotSegmentFilter own = new DotSegmentFilter();
+		this.runner.withBean("ownDotSegmentFilter", DotSegmentFilter.class, () -> own)
+			.run((context) -> assertThat(context.getBean(DotSegmentFilter.class)).isSameAs(own));
 	}
 
 	@Test

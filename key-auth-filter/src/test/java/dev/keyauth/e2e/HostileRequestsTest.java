@@ -47,7 +47,12 @@ class HostileRequestsTest {
 	@DynamicPropertySource
 	static void properties(DynamicPropertyRegistry registry) {
 		TestServices.register(registry);
-		TestServices.route(registry, 0, "echo", upstream::uri, "/echo/**");
+		String admin = TestServices.route(registry, 0, "echo-admin", upstream::uri, "/echo/admin/**");
+		registry.add(admin + ".metadata.keyauth.scopes[0]", () -> "admin");
+		TestServices.route(registry, 1, "echo", upstream::uri, "/echo/**");
+		// A route without key auth to the same downstream service, as a status or health route is.
+		String open = TestServices.route(registry, 2, "open", upstream::uri, "/open/**");
+		registry.add(open + ".metadata.keyauth.enabled", () -> "false");
 	}
 
 	@AfterAll
@@ -72,8 +77,13 @@ class HostileRequestsTest {
 
 	/** Sends the request line, the given header lines (raw bytes) and an empty line. */
 	private Response send(byte[]... headerLines) throws IOException {
+		return sendTo("/echo/x", headerLines);
+	}
+
+	/** The same, for the path exactly as given: no client library resolves or re-encodes it. */
+	private Response sendTo(String rawPath, byte[]... headerLines) throws IOException {
 		ByteArrayOutputStream request = new ByteArrayOutputStream();
-		request.write(("GET /echo/x HTTP/1.1\r\nHost: 127.0.0.1:" + this.port + "\r\nConnection: close\r\n")
+		request.write(("GET " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1:" + this.port + "\r\nConnection: close\r\n")
 			.getBytes(StandardCharsets.ISO_8859_1));
 		for (byte[] line : headerLines) {
 			request.write(line);
@@ -118,6 +128,28 @@ class HostileRequestsTest {
 		// The harness itself: without this, every refusal below could be a broken request.
 		assertThat(send(header("X-API-Key", this.validKey)).status()).isEqualTo(200);
 		assertThat(upstream.take().headers().getFirst("X-Consumer-Id")).isEqualTo("hostile");
+	}
+
+	@Test
+	void aDotSegmentCannotLeadFromARouteWithoutKeyAuthOrScopesToOneWithThem() throws IOException {
+		// The harness: the open route needs no key, and the admin route a scope this key lacks.
+		assertThat(sendTo("/open/x").status()).isEqualTo(200);
+		assertThat(upstream.take().uri()).isEqualTo("/open/x");
+		assertThat(sendTo("/echo/admin/y", header("X-API-Key", this.validKey)).status()).isEqualTo(403);
+
+		// Each would match the route on the left and be served, by any downstream server that
+		// resolves dot segments, as the path on the right.
+		for (String path : List.of("/open/../echo/x", "/open/%2e%2e/echo/x", "/open/..%2fecho/x",
+				"/open/..;/echo/x", "/open/%252e%252e/echo/x")) {
+			Response response = sendTo(path);
+			assertThat(response.status()).as(path).isEqualTo(400);
+			assertThat(response.body()).as(path).contains("\"error\":\"invalid_path\"");
+		}
+		// A raw backslash is not allowed in a URI: the server refuses it before any route.
+		assertThat(sendTo("/open/..\\echo/x").status()).isEqualTo(400);
+		Response scoped = sendTo("/echo/x/../admin/y", header("X-API-Key", this.validKey));
+		assertThat(scoped.status()).isEqualTo(400);
+		assertThat(upstream.hasReceived()).as("the downstream received a request").isFalse();
 	}
 
 	@Test
