@@ -193,7 +193,8 @@ public final class KeyAuthAutoConfiguration {
 	ApiKeyAuthenticationFilter apiKeyAuthenticationFilter(RouteKeyAuthPolicies policies,
 			ApiKeyCredentialConverter credentialConverter, ObjectProvider<ApiKeyAuthenticator> authenticator,
 			KeyAuthFailureHandler failureHandler, IdentityHeaders identityHeaders, KeyAuthProperties properties,
-			ObjectProvider<KeyUsageRecorder> usage, ObjectProvider<Clock> clock, KeyAuthMetrics metrics) {
+			ObjectProvider<KeyUsageRecorder> usage, ObjectProvider<Clock> clock, KeyAuthMetrics metrics,
+			ApiKeyFormat format) {
 		// Fail closed: a gateway that has the plugin but nothing to check keys against must not
 		// start and quietly forward every request unauthenticated.
 		ApiKeyAuthenticator available = authenticator.getIfAvailable(() -> {
@@ -204,7 +205,8 @@ public final class KeyAuthAutoConfiguration {
 		String expiryHeader = properties.getExpiryWarning().getHeader();
 		ApiKeyAuthenticationFilter.Options options = new ApiKeyAuthenticationFilter.Options(
 				properties.getExpiryWarning().getWindow(),
-				StringUtils.hasText(expiryHeader) ? expiryHeader : null, clock.getIfAvailable(Clock::systemUTC));
+				StringUtils.hasText(expiryHeader) ? expiryHeader : null, clock.getIfAvailable(Clock::systemUTC),
+				format.prefix());
 		return new ApiKeyAuthenticationFilter(policies, credentialConverter, available, failureHandler, identityHeaders,
 				options, usage.getIfAvailable(() -> KeyUsageRecorder.NONE), metrics);
 	}

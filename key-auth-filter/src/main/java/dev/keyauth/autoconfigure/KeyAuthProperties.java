@@ -316,7 +316,8 @@ public class KeyAuthProperties implements Validator {
 
 		/**
 		 * Whether to remove the headers (and query parameter) that carried the key before
-		 * forwarding the request.
+		 * forwarding the request; on routes without key auth, those that carry a key with this
+		 * gateway's prefix.
 		 */
 		private boolean hide = true;
 

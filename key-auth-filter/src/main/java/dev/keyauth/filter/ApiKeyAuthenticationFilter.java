@@ -11,6 +11,7 @@ import dev.keyauth.authentication.KeyAuthUnavailableException;
 import dev.keyauth.authentication.KeyAuthenticationException;
 import dev.keyauth.authentication.MissingApiKeyException;
 import dev.keyauth.authentication.RouteMisconfiguredException;
+import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.metrics.KeyAuthMetrics.Outcome;
 import dev.keyauth.store.ApiKey;
@@ -100,7 +101,7 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
 		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
 		if (!policy.enabled()) {
-			return chain.filter(this.identityHeaders.withoutSpoofedIdentity(exchange));
+			return chain.filter(this.identityHeaders.withoutKeyAuth(exchange, keyOnRouteWithoutKeyAuth(exchange)));
 		}
 		exchange.getAttributes().put(KEY_AUTH_POLICY_ATTR, policy);
 		long start = System.nanoTime();
@@ -136,6 +137,18 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 			.onErrorResume(KeyAuthenticationException.class,
 					(failure) -> refuse(exchange, failure, start).then(Mono.empty()))
 			.flatMap(chain::filter);
+	}
+
+	/**
+	 * One of this gateway's keys (by its prefix) that a client sent to a route that needs none,
+	 * which is then not forwarded either; {@code null} if there is none. Other bearer tokens are
+	 * the downstream service's business. A converter of the application's own that does not
+	 * answer at once is not waited for here, nor is a request with two different keys picked
+	 * apart: both are forwarded as they came.
+	 */
+	private @Nullable ApiKeyCredential keyOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
+		ApiKeyCredential credential = ReadyValues.now(this.credentialConverter.convert(exchange));
+		return (credential != null && credential.key().startsWith(this.options.keyPrefix())) ? credential : null;
 	}
 
 	private Mono<Void> refuse(ServerWebExchange exchange, KeyAuthenticationException failure, long start) {
@@ -249,11 +262,18 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	 * @param expiryWarningHeader the response header that carries the key's expiry, or {@code null}
 	 * for none
 	 * @param clock the time source
+	 * @param keyPrefix the prefix of this gateway's keys, by which a key sent to a route without
+	 * key auth is recognised and removed
 	 */
-	public record Options(Duration expiryWarning, String expiryWarningHeader, Clock clock) {
+	public record Options(Duration expiryWarning, String expiryWarningHeader, Clock clock, String keyPrefix) {
 
 		public static final Options DEFAULTS = new Options(Duration.ofDays(7), "X-Api-Key-Expires",
 				Clock.systemUTC());
+
+		/** Options for keys with the default prefix. */
+		public Options(Duration expiryWarning, String expiryWarningHeader, Clock clock) {
+			this(expiryWarning, expiryWarningHeader, clock, ApiKeyFormat.DEFAULT_PREFIX);
+		}
 
 	}
 

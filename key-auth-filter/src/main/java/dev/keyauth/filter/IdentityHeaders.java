@@ -111,6 +111,33 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		return exchange.mutate().request((request) -> request.uri(uri).headers(rewrite)).build();
 	}
 
+	/**
+	 * The exchange to forward on a route without key auth: spoofed identity gone and, if the
+	 * client sent one of this gateway's keys all the same, that key removed as on an
+	 * authenticated route (by default), so that no downstream service receives a key it did not
+	 * need.
+	 * @param key the gateway's key the request carries, or {@code null}; credentials that are
+	 * not the gateway's keys (a token of the downstream service's own in
+	 * {@code Authorization: Bearer}) are never passed here and go on unchanged
+	 */
+	public ServerWebExchange withoutKeyAuth(ServerWebExchange exchange, @Nullable ApiKeyCredential key) {
+		if (key == null || !this.hideCredentials) {
+			return withoutSpoofedIdentity(exchange);
+		}
+		URI uri = (key.queryParam() != null) ? withoutQueryParam(exchange.getRequest().getURI(), key.queryParam())
+				: null;
+		Consumer<HttpHeaders> rewrite = (headers) -> {
+			removeIdentity(headers);
+			for (String name : key.sourceHeaders()) {
+				headers.remove(name);
+			}
+		};
+		if (uri == null) {
+			return RewrittenHeadersRequest.rewrite(exchange, rewrite);
+		}
+		return exchange.mutate().request((request) -> request.uri(uri).headers(rewrite)).build();
+	}
+
 	/** The exchange to forward as a route's anonymous consumer. */
 	public ServerWebExchange anonymous(ServerWebExchange exchange, String consumerId) {
 		boolean onRequest = !sentThroughHeaderFilters(exchange);

@@ -274,6 +274,17 @@ class KeyAuthEndToEndTest {
 	}
 
 	@Test
+	void aKeySentToARouteThatNeedsNoneIsNotForwarded() {
+		String key = (String) this.admin.create("needless", List.of()).get("key");
+		this.proxy.get().uri("/public/health").header("X-API-Key", key).header("Authorization", "Bearer " + key)
+			.exchange().expectStatus().isOk();
+		EchoUpstream.Received open = upstream.take();
+		assertThat(open.headers().containsHeader("X-API-Key")).isFalse();
+		assertThat(open.headers().containsHeader("Authorization")).isFalse();
+		assertThat(open.headers().containsHeader("X-Consumer-Id")).as("and it authenticates nothing").isFalse();
+	}
+
+	@Test
 	void theProxyPortServesNoActuatorPaths() {
 		for (String path : List.of("/actuator", "/actuator/health", "/actuator/apikeys")) {
 			this.proxy.get().uri(path).header("Authorization", "Bearer " + ADMIN_TOKEN).exchange()

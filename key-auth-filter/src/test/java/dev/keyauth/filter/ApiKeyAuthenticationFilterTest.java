@@ -190,6 +190,25 @@ class ApiKeyAuthenticationFilterTest {
 	}
 
 	@Test
+	void aKeySentToAPublicRouteIsNotForwardedButTheDownstreamsOwnTokenIs() {
+		this.authenticator = (key) -> Mono.error(new AssertionError("a public route must not authenticate"));
+		Route open = route(Map.of("keyauth", Map.of("enabled", false)));
+		run(MockServerHttpRequest.get("/health").header("Authorization", "Bearer " + GOOD).header("X-API-Key", GOOD)
+			.header("Accept", "*/*"), open);
+		HttpHeaders headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.containsHeader("Authorization")).isFalse();
+		assertThat(headers.containsHeader("X-API-Key")).isFalse();
+		assertThat(headers.getFirst("Accept")).isEqualTo("*/*");
+		assertThat((Object) this.forwarded.get().getAttribute(ApiKeyAuthenticationFilter.AUTHENTICATED_API_KEY_ATTR))
+			.isNull();
+
+		// A bearer token that is not one of the gateway's keys belongs to the downstream service.
+		run(MockServerHttpRequest.get("/health").header("Authorization", "Bearer eyJhbGciOi.e30.sig"), open);
+		assertThat(this.forwarded.get().getRequest().getHeaders().getFirst("Authorization"))
+			.isEqualTo("Bearer eyJhbGciOi.e30.sig");
+	}
+
+	@Test
 	void routeMetadataOnlyDisablesOnAnExplicitFalse() {
 		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth", Map.of("enabled", "false")))).enabled()).isFalse();
 		assertThat(RouteKeyAuthPolicy.of(route(Map.of("keyauth.enabled", false))).enabled()).isFalse();
