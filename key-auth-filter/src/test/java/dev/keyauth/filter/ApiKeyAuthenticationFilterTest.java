@@ -1,5 +1,6 @@
 package dev.keyauth.filter;
 
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
@@ -206,6 +208,20 @@ class ApiKeyAuthenticationFilterTest {
 		run(MockServerHttpRequest.get("/health").header("Authorization", "Bearer eyJhbGciOi.e30.sig"), open);
 		assertThat(this.forwarded.get().getRequest().getHeaders().getFirst("Authorization"))
 			.isEqualTo("Bearer eyJhbGciOi.e30.sig");
+	}
+
+	@Test
+	void aKeyInTheQueryOfAPublicRouteIsNotForwardedEither() {
+		ApiKeyAuthenticationFilter readsQueries = new ApiKeyAuthenticationFilter(
+				new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key", "api_key"), this.authenticator,
+				new JsonKeyAuthFailureHandler("api", "Send it somewhere.", Duration.ofSeconds(7), new JsonMapper()),
+				new IdentityHeaders("X-Consumer-Id", "X-Api-Key-Id", "X-Api-Key-Scopes", true));
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.method(HttpMethod.GET, URI.create("/health?a=1&api_key=" + GOOD + "&b=%20")));
+		exchange.getAttributes()
+			.put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route(Map.of("keyauth", Map.of("enabled", false))));
+		StepVerifier.create(readsQueries.filter(exchange, this.chain)).verifyComplete();
+		assertThat(this.forwarded.get().getRequest().getURI().getRawQuery()).isEqualTo("a=1&b=%20");
 	}
 
 	@Test
