@@ -5,9 +5,9 @@ import java.time.Duration;
 
 import dev.keyauth.authentication.ApiKeyAuthenticator;
 import dev.keyauth.authentication.LookupApiKeyAuthenticator;
+import dev.keyauth.filter.AmbiguousPathFilter;
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
 import dev.keyauth.filter.ApiKeyCredentialConverter;
-import dev.keyauth.filter.DotSegmentFilter;
 import dev.keyauth.filter.HeaderApiKeyCredentialConverter;
 import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.JsonKeyAuthFailureHandler;
@@ -179,13 +179,13 @@ public final class KeyAuthAutoConfiguration {
 
 	/**
 	 * On every route, since the flaw it closes goes through the routes without key auth; see
-	 * {@link DotSegmentFilter}.
+	 * {@link AmbiguousPathFilter}.
 	 */
 	@Bean
 	@ConditionalOnMissingBean
-	@ConditionalOnProperty(prefix = "keyauth.paths", name = "reject-dot-segments", matchIfMissing = true)
-	DotSegmentFilter dotSegmentFilter() {
-		return new DotSegmentFilter();
+	@ConditionalOnProperty(prefix = "keyauth.paths", name = "reject-ambiguous", matchIfMissing = true)
+	AmbiguousPathFilter ambiguousPathFilter(KeyAuthProperties properties) {
+		return new AmbiguousPathFilter(properties.getPaths().isAllowEncodedSeparators());
 	}
 
 	@Bean

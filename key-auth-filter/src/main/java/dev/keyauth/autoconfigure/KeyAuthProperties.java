@@ -284,20 +284,37 @@ public class KeyAuthProperties implements Validator {
 	public static class Paths {
 
 		/**
-		 * Whether to refuse (400 invalid_path) every routed request whose path has a '.' or '..'
-		 * segment, plain or percent-encoded, on every route. The gateway matches routes on the
-		 * path as it arrived while most servers resolve dot segments, so without this a path
-		 * such as /public/../orders/1 reaches a protected resource through a route without key
-		 * auth. Turn off only if no downstream service resolves dot segments.
+		 * Whether to refuse (400 invalid_path) every routed request whose path a downstream
+		 * server could read as another path than the one the gateway routed: a '.' or '..'
+		 * segment, plain or percent-encoded, or a percent-encoded '/' or '\' (see
+		 * allow-encoded-separators). The gateway matches routes on the path as it arrived, while
+		 * most servers resolve dot segments, so without this a path such as /public/../orders/1
+		 * reaches a protected resource through a route without key auth. Turn off only if no
+		 * downstream service resolves or decodes such paths.
 		 */
-		private boolean rejectDotSegments = true;
+		private boolean rejectAmbiguous = true;
 
-		public boolean isRejectDotSegments() {
-			return this.rejectDotSegments;
+		/**
+		 * Whether a percent-encoded '/' or '\' (%2F, %5C) may pass, for APIs whose identifiers
+		 * contain them, behind downstream servers that do not decode them into separators (nginx
+		 * and Go's net/http do). Dot segments are refused either way.
+		 */
+		private boolean allowEncodedSeparators = false;
+
+		public boolean isRejectAmbiguous() {
+			return this.rejectAmbiguous;
 		}
 
-		public void setRejectDotSegments(boolean rejectDotSegments) {
-			this.rejectDotSegments = rejectDotSegments;
+		public void setRejectAmbiguous(boolean rejectAmbiguous) {
+			this.rejectAmbiguous = rejectAmbiguous;
+		}
+
+		public boolean isAllowEncodedSeparators() {
+			return this.allowEncodedSeparators;
+		}
+
+		public void setAllowEncodedSeparators(boolean allowEncodedSeparators) {
+			this.allowEncodedSeparators = allowEncodedSeparators;
 		}
 
 	}

@@ -1,5 +1,6 @@
 package dev.keyauth.autoconfigure;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,8 +14,8 @@ import dev.keyauth.admin.ApiKeyAdminHandler;
 import dev.keyauth.admin.ApiKeyAdminService;
 import dev.keyauth.authentication.ApiKeyAuthenticator;
 import dev.keyauth.authentication.InvalidApiKeyException;
+import dev.keyauth.filter.AmbiguousPathFilter;
 import dev.keyauth.filter.ApiKeyAuthenticationFilter;
-import dev.keyauth.filter.DotSegmentFilter;
 import dev.keyauth.filter.ApiKeyCredentialConverter;
 import dev.keyauth.filter.IdentityHeaders;
 import dev.keyauth.filter.RouteKeyAuthPolicies;
@@ -76,6 +77,7 @@ import org.springframework.data.redis.connection.ReactiveRedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
 import org.springframework.util.ClassUtils;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
@@ -103,7 +105,7 @@ class KeyAuthAutoConfigurationTest {
 
 	private static final List<Class<?>> PLUGIN_BEANS = List.of(ApiKeyFormat.class, ApiKeyGenerator.class,
 			ApiKeyStore.class, ApiKeyLookup.class, ApiKeyChangeListener.class, ApiKeyAuthenticator.class, ApiKeyCredentialConverter.class, KeyAuthFailureHandler.class,
-			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, DotSegmentFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
+			IdentityHeaders.class, ApiKeyAuthenticationFilter.class, AmbiguousPathFilter.class, ApiKeyAdminService.class, AdminTokenFilter.class,
 			ApiKeyAdminHandler.class, RouteKeyAuthPolicies.class, RoutePolicyCheck.class, KeyResolver.class);
 
 	@Test
@@ -140,14 +142,28 @@ class KeyAuthAutoConfigurationTest {
 	}
 
 	@Test
-	void theDotSegmentCheckCanBeTurnedOffOrReplaced() {
-		this.runner.withPropertyValues("keyauth.paths.reject-dot-segments=false")
+	void thePathCheckCanBeTurnedOffRelaxedOrReplaced() {
+		this.runner.withPropertyValues("keyauth.paths.reject-ambiguous=false")
 			.run((context) -> assertThat(context).hasNotFailed()
-				.doesNotHaveBean(DotSegmentFilter.class)
+				.doesNotHaveBean(AmbiguousPathFilter.class)
 				.hasSingleBean(ApiKeyAuthenticationFilter.class));
-		DotSegmentFilter own = new DotSegmentFilter();
-		this.runner.withBean("ownDotSegmentFilter", DotSegmentFilter.class, () -> own)
-			.run((context) -> assertThat(context.getBean(DotSegmentFilter.class)).isSameAs(own));
+		this.runner.withPropertyValues("keyauth.paths.allow-encoded-separators=true").run((context) -> {
+			AmbiguousPathFilter filter = context.getBean(AmbiguousPathFilter.class);
+			assertThat(refuses(filter, "/orders/a%2Fb")).isFalse();
+			assertThat(refuses(filter, "/orders/..%2Fadmin")).isTrue();
+		});
+		this.runner.run((context) -> assertThat(refuses(context.getBean(AmbiguousPathFilter.class), "/orders/a%2Fb"))
+			.isTrue());
+		AmbiguousPathFilter own = new AmbiguousPathFilter();
+		this.runner.withBean("ownPathFilter", AmbiguousPathFilter.class, () -> own)
+			.run((context) -> assertThat(context.getBean(AmbiguousPathFilter.class)).isSameAs(own));
+	}
+
+	private static boolean refuses(AmbiguousPathFilter filter, String rawPath) {
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.method(HttpMethod.GET, URI.create(rawPath)));
+		filter.filter(exchange, (forwarded) -> Mono.empty()).block();
+		return exchange.getResponse().getStatusCode() != null;
 	}
 
 	@Test
