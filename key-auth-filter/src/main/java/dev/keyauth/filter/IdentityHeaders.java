@@ -3,16 +3,23 @@ package dev.keyauth.filter;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 import dev.keyauth.store.ApiKey;
 import org.jspecify.annotations.Nullable;
+import reactor.netty.http.server.HttpServerRequest;
 
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.util.UriComponentsBuilder;
 
@@ -21,7 +28,10 @@ import org.springframework.web.util.UriComponentsBuilder;
  * <p>
  * Client-sent copies of the identity headers are removed on every route, authenticated,
  * anonymous or public: a downstream service that trusts {@code X-Consumer-Id} must never see one
- * the client wrote.
+ * the client wrote. So are their spellings with {@code _} for {@code -}
+ * ({@code X_Consumer_Id}): servers that hand headers to applications CGI-style, as
+ * {@code HTTP_X_CONSUMER_ID}, map both to the same name, and some (Puma before 6.4.3, Gunicorn
+ * before 22) let the client's copy win over the gateway's.
  * <p>
  * The identity itself is written where the gateway sends the request on: this is also the
  * gateway's last {@link HttpHeadersFilter}, like the one that adds {@code X-Forwarded-*}. Spring
@@ -71,10 +81,11 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 
 	/** The exchange without client-sent identity headers; the same exchange if it had none. */
 	public ServerWebExchange withoutSpoofedIdentity(ServerWebExchange exchange) {
-		if (!carriesIdentity(exchange.getRequest().getHeaders())) {
+		boolean underscores = hasUnderscoreName(exchange.getRequest());
+		if (!underscores && !carriesIdentity(exchange.getRequest().getHeaders())) {
 			return exchange;
 		}
-		return RewrittenHeadersRequest.rewrite(exchange, this::removeIdentity);
+		return RewrittenHeadersRequest.rewrite(exchange, (headers) -> removeIdentity(headers, underscores));
 	}
 
 	// Checked first on the server's own header map, which looks names up without copying
@@ -93,8 +104,9 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		URI uri = (this.hideCredentials && credential.queryParam() != null)
 				? withoutQueryParam(exchange.getRequest().getURI(), credential.queryParam()) : null;
 		boolean onRequest = !sentThroughHeaderFilters(exchange);
+		boolean underscores = hasUnderscoreName(exchange.getRequest());
 		Consumer<HttpHeaders> rewrite = (headers) -> {
-			removeIdentity(headers);
+			removeIdentity(headers, underscores);
 			if (this.hideCredentials) {
 				for (String name : credential.sourceHeaders()) {
 					headers.remove(name);
@@ -126,8 +138,9 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		}
 		URI uri = (key.queryParam() != null) ? withoutQueryParam(exchange.getRequest().getURI(), key.queryParam())
 				: null;
+		boolean underscores = hasUnderscoreName(exchange.getRequest());
 		Consumer<HttpHeaders> rewrite = (headers) -> {
-			removeIdentity(headers);
+			removeIdentity(headers, underscores);
 			for (String name : key.sourceHeaders()) {
 				headers.remove(name);
 			}
@@ -141,8 +154,9 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	/** The exchange to forward as a route's anonymous consumer. */
 	public ServerWebExchange anonymous(ServerWebExchange exchange, String consumerId) {
 		boolean onRequest = !sentThroughHeaderFilters(exchange);
+		boolean underscores = hasUnderscoreName(exchange.getRequest());
 		ServerWebExchange forwarded = RewrittenHeadersRequest.rewrite(exchange, (headers) -> {
-			removeIdentity(headers);
+			removeIdentity(headers, underscores);
 			if (onRequest) {
 				setAnonymous(headers, consumerId);
 			}
@@ -232,11 +246,62 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		};
 	}
 
-	private void removeIdentity(HttpHeaders headers) {
+	/**
+	 * @param underscores whether any header name has a {@code _}, so that the identity headers'
+	 * underscore spellings must be looked for too
+	 */
+	private void removeIdentity(HttpHeaders headers, boolean underscores) {
 		headers.remove(this.consumerIdHeader);
 		headers.remove(this.keyIdHeader);
 		headers.remove(this.scopesHeader);
 		headers.remove(ANONYMOUS_HEADER);
+		if (underscores) {
+			List<String> spelledOtherwise = new ArrayList<>(1);
+			for (String name : headers.headerNames()) {
+				if (name.indexOf('_') >= 0 && isIdentityHeader(name.replace('_', '-'))) {
+					spelledOtherwise.add(name);
+				}
+			}
+			spelledOtherwise.forEach(headers::remove);
+		}
+	}
+
+	private boolean isIdentityHeader(String name) {
+		return name.equalsIgnoreCase(this.consumerIdHeader) || name.equalsIgnoreCase(this.keyIdHeader)
+				|| name.equalsIgnoreCase(this.scopesHeader) || name.equalsIgnoreCase(ANONYMOUS_HEADER);
+	}
+
+	/**
+	 * Whether any request header name has a {@code _}: rare, so one scan of the names decides
+	 * whether to look for the identity headers' underscore spellings. On the server's own request
+	 * the scan reads Netty's header entries in place, allocating only the iterator.
+	 */
+	static boolean hasUnderscoreName(ServerHttpRequest request) {
+		if (RewrittenHeadersRequest.isServerRequest(request)
+				&& ServerHttpRequestDecorator.getNativeRequest(request) instanceof HttpServerRequest server) {
+			Iterator<Map.Entry<CharSequence, CharSequence>> entries = server.requestHeaders().iteratorCharSequence();
+			while (entries.hasNext()) {
+				if (contains(entries.next().getKey(), '_')) {
+					return true;
+				}
+			}
+			return false;
+		}
+		for (String name : request.getHeaders().headerNames()) {
+			if (name.indexOf('_') >= 0) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static boolean contains(CharSequence text, char c) {
+		for (int i = 0; i < text.length(); i++) {
+			if (text.charAt(i) == c) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**

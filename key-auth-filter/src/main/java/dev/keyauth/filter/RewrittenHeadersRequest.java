@@ -43,7 +43,7 @@ final class RewrittenHeadersRequest extends ServerHttpRequestDecorator {
 	/** The exchange with its request's headers rewritten by {@code rewrite}; nothing else changes. */
 	static ServerWebExchange rewrite(ServerWebExchange exchange, Consumer<HttpHeaders> rewrite) {
 		ServerHttpRequest request = exchange.getRequest();
-		if (request.getClass() == SERVER_REQUEST_TYPE
+		if (isServerRequest(request)
 				&& ServerHttpRequestDecorator.getNativeRequest(request) instanceof HttpServerRequest server) {
 			rewrite.accept(new HttpHeaders(new Netty4HeadersAdapter(server.requestHeaders())));
 			return exchange;
@@ -53,6 +53,14 @@ final class RewrittenHeadersRequest extends ServerHttpRequestDecorator {
 		HttpHeaders rewritten = new HttpHeaders(new Netty4HeadersAdapter(copy));
 		rewrite.accept(rewritten);
 		return exchange.mutate().request(new RewrittenHeadersRequest(request, rewritten)).build();
+	}
+
+	/**
+	 * Whether this is the request as the server made it, whose native request's headers are its
+	 * own (a mutated request's native request still holds those from before the mutation).
+	 */
+	static boolean isServerRequest(ServerHttpRequest request) {
+		return request.getClass() == SERVER_REQUEST_TYPE;
 	}
 
 	private static @Nullable Class<?> serverRequestType() {

@@ -214,6 +214,24 @@ class KeyAuthEndToEndTest {
 	}
 
 	@Test
+	void underscoreSpellingsOfTheIdentityHeadersNeverReachTheDownstream() {
+		// CGI-style servers read X_Consumer_Id and X-Consumer-Id both as HTTP_X_CONSUMER_ID.
+		List<String> spellings = List.of("X_Consumer_Id", "x_consumer-id", "X-Api_Key_Id", "X_API_KEY_SCOPES",
+				"X_Anonymous_Consumer");
+		String key = (String) this.admin.create("real-consumer", List.of("read")).get("key");
+		for (String path : List.of("/echo/x", "/public/status")) {
+			this.proxy.get().uri(path).header("X-API-Key", key).header("X_Not_Identity", "kept")
+				.headers((headers) -> spellings.forEach((name) -> headers.add(name, "admin")))
+				.exchange().expectStatus().isOk();
+			HttpHeaders received = upstream.take().headers();
+			for (String name : spellings) {
+				assertThat(received.containsHeader(name)).as(path + " " + name).isFalse();
+			}
+			assertThat(received.getFirst("X_Not_Identity")).isEqualTo("kept");
+		}
+	}
+
+	@Test
 	void laterFiltersSeeTheServersOwnRequestWithoutTheKeyOrAnyIdentityHeader() {
 		// The server's request is rewritten in place: later filters get the request and exchange
 		// types a gateway without key auth has, and nothing that inspects the server's request

@@ -130,6 +130,22 @@ class IdentityHeadersTest {
 	}
 
 	@Test
+	void underscoreSpellingsOfTheIdentityHeadersAreRemovedAndOtherHeadersKept() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/orders")
+			.header("X_Consumer_Id", "forged")
+			.header("x-api_key-id", "forged")
+			.header("X_Anonymous_Consumer", "true")
+			.header("X_Request_Id", "kept"));
+		HttpHeaders forwarded = this.identity.withoutSpoofedIdentity(exchange).getRequest().getHeaders();
+		assertThat(forwarded.headerNames()).containsExactly("X_Request_Id");
+
+		MockServerWebExchange unrelated = MockServerWebExchange
+			.from(MockServerHttpRequest.get("/orders").header("X_Request_Id", "kept"));
+		assertThat(this.identity.withoutSpoofedIdentity(unrelated).getRequest().getHeaders().getFirst("X_Request_Id"))
+			.isEqualTo("kept");
+	}
+
+	@Test
 	void requestsWithoutAnIdentityPassUnchanged() {
 		MockServerWebExchange exchange = onRoute("http://downstream");
 		HttpHeaders input = new HttpHeaders();
