@@ -65,6 +65,12 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 
 	private final boolean hideCredentials;
 
+	// The identity header names with '-' for every '_', as some servers read any of their spellings.
+	private final List<String> identitySpellings;
+
+	// Whether a configured name has a '_' itself, so that its '-' spelling needs the full look too.
+	private final boolean underscoreInNames;
+
 	/**
 	 * @param consumerIdHeader header for the key's consumer id
 	 * @param keyIdHeader header for the key's id
@@ -77,15 +83,22 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		this.keyIdHeader = keyIdHeader;
 		this.scopesHeader = scopesHeader;
 		this.hideCredentials = hideCredentials;
+		List<String> names = List.of(consumerIdHeader, keyIdHeader, scopesHeader, ANONYMOUS_HEADER);
+		this.identitySpellings = names.stream().map(IdentityHeaders::dashed).toList();
+		this.underscoreInNames = names.stream().anyMatch((name) -> name.indexOf('_') >= 0);
+	}
+
+	private static String dashed(String name) {
+		return name.replace('_', '-');
 	}
 
 	/** The exchange without client-sent identity headers; the same exchange if it had none. */
 	public ServerWebExchange withoutSpoofedIdentity(ServerWebExchange exchange) {
-		boolean underscores = hasUnderscoreName(exchange.getRequest());
-		if (!underscores && !carriesIdentity(exchange.getRequest().getHeaders())) {
+		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
+		if (!otherSpellings && !carriesIdentity(exchange.getRequest().getHeaders())) {
 			return exchange;
 		}
-		return RewrittenHeadersRequest.rewrite(exchange, (headers) -> removeIdentity(headers, underscores));
+		return RewrittenHeadersRequest.rewrite(exchange, (headers) -> removeIdentity(headers, otherSpellings));
 	}
 
 	// Checked first on the server's own header map, which looks names up without copying
@@ -104,9 +117,9 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		URI uri = (this.hideCredentials && credential.queryParam() != null)
 				? withoutQueryParam(exchange.getRequest().getURI(), credential.queryParam()) : null;
 		boolean onRequest = !sentThroughHeaderFilters(exchange);
-		boolean underscores = hasUnderscoreName(exchange.getRequest());
+		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
 		Consumer<HttpHeaders> rewrite = (headers) -> {
-			removeIdentity(headers, underscores);
+			removeIdentity(headers, otherSpellings);
 			if (this.hideCredentials) {
 				for (String name : credential.sourceHeaders()) {
 					headers.remove(name);
@@ -138,9 +151,9 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		}
 		URI uri = (key.queryParam() != null) ? withoutQueryParam(exchange.getRequest().getURI(), key.queryParam())
 				: null;
-		boolean underscores = hasUnderscoreName(exchange.getRequest());
+		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
 		Consumer<HttpHeaders> rewrite = (headers) -> {
-			removeIdentity(headers, underscores);
+			removeIdentity(headers, otherSpellings);
 			for (String name : key.sourceHeaders()) {
 				headers.remove(name);
 			}
@@ -154,9 +167,9 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	/** The exchange to forward as a route's anonymous consumer. */
 	public ServerWebExchange anonymous(ServerWebExchange exchange, String consumerId) {
 		boolean onRequest = !sentThroughHeaderFilters(exchange);
-		boolean underscores = hasUnderscoreName(exchange.getRequest());
+		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
 		ServerWebExchange forwarded = RewrittenHeadersRequest.rewrite(exchange, (headers) -> {
-			removeIdentity(headers, underscores);
+			removeIdentity(headers, otherSpellings);
 			if (onRequest) {
 				setAnonymous(headers, consumerId);
 			}
@@ -247,18 +260,18 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	}
 
 	/**
-	 * @param underscores whether any header name has a {@code _}, so that the identity headers'
-	 * underscore spellings must be looked for too
+	 * @param otherSpellings whether the identity headers' other spellings ({@code _} for
+	 * {@code -} or the reverse) must be looked for too
 	 */
-	private void removeIdentity(HttpHeaders headers, boolean underscores) {
+	private void removeIdentity(HttpHeaders headers, boolean otherSpellings) {
 		headers.remove(this.consumerIdHeader);
 		headers.remove(this.keyIdHeader);
 		headers.remove(this.scopesHeader);
 		headers.remove(ANONYMOUS_HEADER);
-		if (underscores) {
+		if (otherSpellings) {
 			List<String> spelledOtherwise = new ArrayList<>(1);
 			for (String name : headers.headerNames()) {
-				if (name.indexOf('_') >= 0 && isIdentityHeader(name.replace('_', '-'))) {
+				if (isIdentitySpelling(dashed(name))) {
 					spelledOtherwise.add(name);
 				}
 			}
@@ -266,9 +279,17 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		}
 	}
 
-	private boolean isIdentityHeader(String name) {
-		return name.equalsIgnoreCase(this.consumerIdHeader) || name.equalsIgnoreCase(this.keyIdHeader)
-				|| name.equalsIgnoreCase(this.scopesHeader) || name.equalsIgnoreCase(ANONYMOUS_HEADER);
+	private boolean isIdentitySpelling(String dashedName) {
+		for (String spelling : this.identitySpellings) {
+			if (spelling.equalsIgnoreCase(dashedName)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private boolean otherSpellingsPossible(ServerHttpRequest request) {
+		return this.underscoreInNames || hasUnderscoreName(request);
 	}
 
 	/**

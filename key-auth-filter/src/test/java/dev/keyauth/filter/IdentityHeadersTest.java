@@ -146,6 +146,15 @@ class IdentityHeadersTest {
 	}
 
 	@Test
+	void aConfiguredNameWithAnUnderscoreLosesItsDashSpellingToo() {
+		IdentityHeaders underscored = new IdentityHeaders("X_Consumer", "X-Key-Id", "X-Scopes", true);
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.get("/orders").header("x-consumer", "forged").header("Accept", "*/*"));
+		assertThat(underscored.withoutSpoofedIdentity(exchange).getRequest().getHeaders().headerNames())
+			.containsExactly("Accept");
+	}
+
+	@Test
 	void requestsWithoutAnIdentityPassUnchanged() {
 		MockServerWebExchange exchange = onRoute("http://downstream");
 		HttpHeaders input = new HttpHeaders();
