@@ -22,7 +22,6 @@ import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
@@ -54,10 +53,7 @@ class RedisKeyCacheSignatureTest {
 
 	@BeforeEach
 	void connect() {
-		this.factory = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration(TestRedis.host(), TestRedis.port()));
-		this.factory.afterPropertiesSet();
-		this.factory.start();
+		this.factory = TestRedis.connectionFactory();
 		this.redis = new ReactiveStringRedisTemplate(this.factory);
 	}
 

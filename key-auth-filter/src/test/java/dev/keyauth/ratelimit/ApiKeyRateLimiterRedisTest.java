@@ -15,7 +15,6 @@ import reactor.core.publisher.Flux;
 
 import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
 import org.springframework.core.io.ClassPathResource;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -39,10 +38,7 @@ class ApiKeyRateLimiterRedisTest {
 	@BeforeAll
 	@SuppressWarnings({ "unchecked", "rawtypes" })
 	static void connect() {
-		connectionFactory = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration(TestRedis.host(), TestRedis.port()));
-		connectionFactory.afterPropertiesSet();
-		connectionFactory.start();
+		connectionFactory = TestRedis.connectionFactory();
 		redis = new ReactiveStringRedisTemplate(connectionFactory);
 		// The script Spring Cloud Gateway registers as RedisRateLimiter.REDIS_SCRIPT_NAME.
 		script = (RedisScript) RedisScript.of(new ClassPathResource("META-INF/scripts/request_rate_limiter.lua"),

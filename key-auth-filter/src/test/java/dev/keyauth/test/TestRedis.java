@@ -5,6 +5,9 @@ import java.net.URI;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
 /**
  * The Redis the tests run against: {@code KEYAUTH_TEST_REDIS_URL} (for example
  * {@code redis://127.0.0.1:6379}) when set, otherwise a Testcontainers Redis when Docker is
@@ -29,6 +32,15 @@ public final class TestRedis {
 
 	public static int port() {
 		return uri().getPort();
+	}
+
+	/** A started Lettuce connection factory for this Redis; the caller destroys it. */
+	public static LettuceConnectionFactory connectionFactory() {
+		LettuceConnectionFactory factory = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration(host(), port()));
+		factory.afterPropertiesSet();
+		factory.start();
+		return factory;
 	}
 
 	private static URI uri() {
