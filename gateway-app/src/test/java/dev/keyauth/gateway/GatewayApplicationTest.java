@@ -1,5 +1,6 @@
 package dev.keyauth.gateway;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -128,6 +129,18 @@ class GatewayApplicationTest {
 		this.proxy.get().uri("/status").header("X-Consumer-Id", "admin").exchange().expectStatus().isOk();
 		assertThat(orders.take().headers().containsHeader("X-Consumer-Id")).isFalse();
 		this.proxy.get().uri("/orders/1").exchange().expectStatus().isUnauthorized();
+	}
+
+	@Test
+	void thePublicStatusRouteLeadsToNoOtherPathOfTheOrdersService() {
+		// Both routes go to the orders service; a server that resolves the dot segments would
+		// serve /orders/1 through the route that needs no key.
+		for (String path : List.of("/status/../orders/1", "/status/%2e%2e/orders/1", "/status/..;/orders/1")) {
+			this.proxy.get().uri(URI.create("http://127.0.0.1:" + this.port + path)).exchange()
+				.expectStatus().isBadRequest()
+				.expectBody().jsonPath("$.error").isEqualTo("invalid_path");
+		}
+		assertThat(orders.hasReceived()).isFalse();
 	}
 
 }
