@@ -82,7 +82,7 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 		return Refusals.afterRequestRead(exchange, () -> refuse(exchange.getResponse(), refusal));
 	}
 
-	private @Nullable byte[] refusalFor(String rawPath) {
+	private byte @Nullable [] refusalFor(String rawPath) {
 		Problem problem = problemIn(rawPath);
 		if (problem == Problem.DOT_SEGMENT) {
 			return DOT_SEGMENT;
