@@ -120,9 +120,9 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			.plusSeconds(1)
 			.toMillis();
 		this.maxRedisAgeMillis = Math.max(policy.redisTtl().toMillis(), policy.negativeTtl().toMillis()) + 60_000;
-		// Bounded, so a flood of changes costs memory (about 150 bytes each) and not the heap:
-		// past the bound the oldest are dropped, and entries read before those changes are only
-		// held to the age rule, as they were before this rule existed.
+		// Bounded (about 150 bytes a key), so that a flood of changes, or of invalidations forged
+		// by someone with access to Redis, cannot grow it without end. Past the bound Caffeine
+		// drops some, and entries read before those changes are held to the age rule alone.
 		this.recentEvictions = Caffeine.newBuilder()
 			.maximumSize(100_000)
 			.expireAfterWrite(Duration.ofMillis(this.maxRedisAgeMillis))
