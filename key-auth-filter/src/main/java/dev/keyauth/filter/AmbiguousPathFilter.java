@@ -27,7 +27,7 @@ import org.springframework.web.server.ServerWebExchange;
  * {@code /orders/**} and is served as {@code /orders/admin/y}. (Envoy's CVE-2019-9901 is the same
  * flaw.) Refusing is chosen over rewriting: a client that sends such a path is broken or probing,
  * and a 400 keeps the route decision and the forwarded path the same thing. Spring Security's
- * firewall refuses the same paths by default.
+ * firewall refuses such paths by default too.
  * <p>
  * What counts is read as widely as any downstream server might: percent-encoding is decoded up
  * to three times (double encoding), {@code \} separates segments as {@code /} does, a {@code ;}
