@@ -119,14 +119,27 @@ class DegradedModesTest {
 	/**
 	 * A key in every local cache. Creating a key publishes an invalidation for it, and repeats it
 	 * a second later (keyauth.cache.invalidation.repeat-after); both evict it everywhere. Warm
-	 * only once they have passed, so the entries are really there when the outage starts.
+	 * only once both have been sent and heard by both instances, so the entries are really there
+	 * when the outage starts. (Waiting a fixed 1.3 s was not enough once: a connection still
+	 * reconnecting after the previous test's outage failed the first publish, and the background
+	 * retry and its repeat evicted the warmed entries just before the outage.)
 	 */
 	private Map<String, Object> createAndWarm(String consumer) {
+		double sent = invalidations(a, "sent");
+		double heardByA = invalidations(a, "received");
+		double heardByB = invalidations(b, "received");
 		Map<String, Object> created = a.admin().create(consumer + "-" + UUID.randomUUID(), List.of());
-		Instances.sleep(1300);
+		Instances.await(15_000, () -> invalidations(a, "sent") >= sent + 2
+				&& invalidations(a, "received") >= heardByA + 2 && invalidations(b, "received") >= heardByB + 2);
 		assertThat(a.status("/x", (String) created.get("key"))).isEqualTo(200);
 		assertThat(b.status("/x", (String) created.get("key"))).isEqualTo(200);
 		return created;
+	}
+
+	private static double invalidations(GatewayInstance instance, String direction) {
+		return instance.bean(io.micrometer.core.instrument.MeterRegistry.class)
+			.counter("keyauth.invalidations", "direction", direction)
+			.count();
 	}
 
 	/** Opens every connection the instance's pool starts with; how many are then open and idle. */
