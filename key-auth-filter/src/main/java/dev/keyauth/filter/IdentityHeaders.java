@@ -114,9 +114,34 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	 * {@link #filter} once the filter has put the key on the exchange.
 	 */
 	public ServerWebExchange authenticated(ServerWebExchange exchange, ApiKeyCredential credential, ApiKey key) {
+		return forwarded(exchange, credential, key);
+	}
+
+	/**
+	 * The exchange to forward on a route without key auth: spoofed identity gone and, if the
+	 * client sent one of this gateway's keys all the same, that key removed as on an
+	 * authenticated route (by default), so that no downstream service receives a key it did not
+	 * need.
+	 * @param key the gateway's key the request carries, or {@code null}; credentials that are
+	 * not the gateway's keys (a token of the downstream service's own in
+	 * {@code Authorization: Bearer}) are never passed here and go on unchanged
+	 */
+	public ServerWebExchange withoutKeyAuth(ServerWebExchange exchange, @Nullable ApiKeyCredential key) {
+		if (key == null || !this.hideCredentials) {
+			return withoutSpoofedIdentity(exchange);
+		}
+		return forwarded(exchange, key, null);
+	}
+
+	/**
+	 * Spoofed identity removed, the credential too (if hidden), and the key's identity written on
+	 * the request where no header filter will write it ({@code key} {@code null}: none).
+	 */
+	private ServerWebExchange forwarded(ServerWebExchange exchange, ApiKeyCredential credential,
+			@Nullable ApiKey key) {
 		URI uri = (this.hideCredentials && credential.queryParam() != null)
 				? withoutQueryParam(exchange.getRequest().getURI(), credential.queryParam()) : null;
-		boolean onRequest = !sentThroughHeaderFilters(exchange);
+		boolean onRequest = key != null && !sentThroughHeaderFilters(exchange);
 		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
 		Consumer<HttpHeaders> rewrite = (headers) -> {
 			removeIdentity(headers, otherSpellings);
@@ -133,34 +158,6 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 			return RewrittenHeadersRequest.rewrite(exchange, rewrite);
 		}
 		// A key in the query string: the URI changes too, which only the full builder can do.
-		return exchange.mutate().request((request) -> request.uri(uri).headers(rewrite)).build();
-	}
-
-	/**
-	 * The exchange to forward on a route without key auth: spoofed identity gone and, if the
-	 * client sent one of this gateway's keys all the same, that key removed as on an
-	 * authenticated route (by default), so that no downstream service receives a key it did not
-	 * need.
-	 * @param key the gateway's key the request carries, or {@code null}; credentials that are
-	 * not the gateway's keys (a token of the downstream service's own in
-	 * {@code Authorization: Bearer}) are never passed here and go on unchanged
-	 */
-	public ServerWebExchange withoutKeyAuth(ServerWebExchange exchange, @Nullable ApiKeyCredential key) {
-		if (key == null || !this.hideCredentials) {
-			return withoutSpoofedIdentity(exchange);
-		}
-		URI uri = (key.queryParam() != null) ? withoutQueryParam(exchange.getRequest().getURI(), key.queryParam())
-				: null;
-		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
-		Consumer<HttpHeaders> rewrite = (headers) -> {
-			removeIdentity(headers, otherSpellings);
-			for (String name : key.sourceHeaders()) {
-				headers.remove(name);
-			}
-		};
-		if (uri == null) {
-			return RewrittenHeadersRequest.rewrite(exchange, rewrite);
-		}
 		return exchange.mutate().request((request) -> request.uri(uri).headers(rewrite)).build();
 	}
 
