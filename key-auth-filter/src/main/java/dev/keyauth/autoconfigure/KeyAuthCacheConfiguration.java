@@ -21,6 +21,7 @@ import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
 import dev.keyauth.support.CircuitBreakers;
 import dev.keyauth.support.MonotonicClock;
+import dev.keyauth.support.RedisConnectionOpener;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.resource.ClientResources;
@@ -98,6 +99,47 @@ class KeyAuthCacheConfiguration {
 	};
 
 	/**
+	 * The Redis connections the plugin's calls share (the Redis tier's, the invalidations' and
+	 * the rate limits'), opened at start-up on the main thread rather than by the first call, on
+	 * an event loop ({@link RedisConnectionOpener}).
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(ReactiveStringRedisTemplate.class)
+	@ConditionalOnBean(ReactiveRedisConnectionFactory.class)
+	static class RedisConnectionConfiguration {
+
+		@Bean
+		@ConditionalOnMissingBean
+		RedisConnectionOpener keyAuthRedisConnectionOpener(ReactiveRedisConnectionFactory connectionFactory) {
+			return new RedisConnectionOpener(connectionFactory, Duration.ofSeconds(1));
+		}
+
+		/**
+		 * Opens the connections once every bean is ready. If Redis is down at start-up the
+		 * gateway starts anyway (degraded), says so, and connects in the background.
+		 */
+		@Bean
+		SmartInitializingSingleton keyAuthRedisConnectionWarmUp(RedisConnectionOpener opener) {
+			return () -> {
+				try {
+					opener.open();
+				}
+				catch (RuntimeException ex) {
+					LogFactory.getLog(KeyAuthCacheConfiguration.class)
+						.warn("Redis is not reachable at start-up (" + ex + "); connecting every second in the "
+								+ "background. Until then, API keys are checked against PostgreSQL and each cached "
+								+ "answer is trusted only for keyauth.cache.invalidation.unconfirmed-trust, and rate "
+								+ "limits fail open or closed as keyauth.rate-limit.fail-open says. A single gateway "
+								+ "meant to run without Redis excludes Spring Boot's Redis auto-configuration "
+								+ "(DataRedisAutoConfiguration, DataRedisReactiveAutoConfiguration), or sets "
+								+ "keyauth.cache.redis.enabled=false if the application uses Redis for itself");
+				}
+			};
+		}
+
+	}
+
+	/**
 	 * Redis as the shared tier and the invalidation bus, when the application has Redis
 	 * (spring.data.redis.*) and keyauth.cache.redis.enabled is not false.
 	 */
@@ -109,11 +151,10 @@ class KeyAuthCacheConfiguration {
 
 		@Bean
 		@ConditionalOnMissingBean
-		RedisKeyCache keyAuthRedisKeyCache(ReactiveRedisConnectionFactory connectionFactory,
-				ObjectProvider<JsonMapper> jsonMapper, ObjectProvider<ApiKeyStore> store,
-				KeyAuthProperties properties, KeyAuthMetrics metrics) {
+		RedisKeyCache keyAuthRedisKeyCache(RedisConnectionOpener connection, ObjectProvider<JsonMapper> jsonMapper,
+				ObjectProvider<ApiKeyStore> store, KeyAuthProperties properties, KeyAuthMetrics metrics) {
 			KeyAuthProperties.Cache.Redis redis = properties.getCache().getRedis();
-			RedisKeyCache cache = new RedisKeyCache(new ReactiveStringRedisTemplate(connectionFactory),
+			RedisKeyCache cache = new RedisKeyCache(new ReactiveStringRedisTemplate(connection.connectionFactory()),
 					jsonMapper.getIfAvailable(JsonMapper::new), redis.getKeyPrefix(), redis.getTimeout(),
 					CircuitBreakers.forCallsWithin("keyauth-redis", redis.getTimeout()),
 					signingSecret(store.getIfAvailable(), properties.getStore().getTimeout()));
@@ -161,7 +202,7 @@ class KeyAuthCacheConfiguration {
 		@Bean
 		@ConditionalOnMissingBean(InvalidationBus.class)
 		RedisInvalidationBus keyAuthInvalidationBus(ReactiveRedisConnectionFactory connectionFactory,
-				ObjectProvider<RedisConnectionFactory> imperativeConnectionFactory,
+				RedisConnectionOpener connection, ObjectProvider<RedisConnectionFactory> imperativeConnectionFactory,
 				ObjectProvider<TieredApiKeyLookup> lookup, KeyAuthProperties properties, KeyAuthMetrics metrics) {
 			KeyAuthProperties.Cache cache = properties.getCache();
 			TieredApiKeyLookup tiered = lookup.getIfAvailable();
@@ -174,7 +215,7 @@ class KeyAuthCacheConfiguration {
 						+ "ReactiveRedisConnectionFactory; define one, or set keyauth.cache.redis.enabled=false");
 			}
 			RedisInvalidationBus bus = new RedisInvalidationBus(imperative,
-					new ReactiveStringRedisTemplate(connectionFactory),
+					new ReactiveStringRedisTemplate(connection.connectionFactory()),
 					invalidationChannel(properties), cache.getInvalidation().getHeartbeatInterval(),
 					Duration.ofSeconds(1), MonotonicClock.SYSTEM,
 					(tiered != null) ? tiered : NO_LOCAL_CACHE);
@@ -204,30 +245,6 @@ class KeyAuthCacheConfiguration {
 				return new HeartbeatObservationPredicate(invalidationChannel(properties));
 			}
 
-		}
-
-		/**
-		 * Opens the Redis connection at start-up. Lettuce's shared connection is otherwise
-		 * opened by the first command, with a blocking connect, on whatever thread issues it:
-		 * in a gateway, an event loop. If Redis is down at start-up the gateway starts anyway
-		 * (degraded) and says so.
-		 */
-		@Bean
-		SmartInitializingSingleton keyAuthRedisConnectionWarmUp(ReactiveRedisConnectionFactory connectionFactory) {
-			return () -> {
-				try {
-					connectionFactory.getReactiveConnection().close();
-				}
-				catch (RuntimeException ex) {
-					LogFactory.getLog(KeyAuthCacheConfiguration.class)
-						.warn("Redis is not reachable at start-up (" + ex + "); until it is, API keys are "
-								+ "checked against PostgreSQL and each cached answer is trusted only for "
-								+ "keyauth.cache.invalidation.unconfirmed-trust. A single gateway meant to run "
-								+ "without Redis excludes Spring Boot's Redis auto-configuration "
-								+ "(DataRedisAutoConfiguration, DataRedisReactiveAutoConfiguration), or sets "
-								+ "keyauth.cache.redis.enabled=false if the application uses Redis for itself");
-				}
-			};
 		}
 
 		/**

@@ -7,6 +7,7 @@ import dev.keyauth.metrics.KeyAuthMetrics;
 import dev.keyauth.ratelimit.ApiKeyRateLimitFilter;
 import dev.keyauth.ratelimit.ApiKeyRateLimiter;
 import dev.keyauth.store.RateLimit;
+import dev.keyauth.support.RedisConnectionOpener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -34,6 +35,7 @@ public final class KeyAuthRateLimitAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	ApiKeyRateLimiter apiKeyRateLimiter(ReactiveRedisConnectionFactory connectionFactory,
+			ObjectProvider<RedisConnectionOpener> connection,
 			@Qualifier(RedisRateLimiter.REDIS_SCRIPT_NAME) RedisScript<List<Long>> script, KeyAuthProperties properties,
 			ObjectProvider<MeterRegistry> meterRegistry) {
 		KeyAuthProperties.RateLimiting rateLimit = properties.getRateLimit();
@@ -45,7 +47,11 @@ public final class KeyAuthRateLimitAutoConfiguration {
 		Counter failures = (registry != null) ? Counter.builder("keyauth.ratelimit.redis.failures")
 			.description("Rate-limit checks that could not reach Redis")
 			.register(registry) : null;
-		return new ApiKeyRateLimiter(new ReactiveStringRedisTemplate(connectionFactory), script,
+		// Through the opener where there is one (there is with the plugin's own configuration),
+		// so that a Redis down at start-up is not connected to from an event loop.
+		RedisConnectionOpener opener = connection.getIfAvailable();
+		return new ApiKeyRateLimiter(
+				new ReactiveStringRedisTemplate((opener != null) ? opener.connectionFactory() : connectionFactory), script,
 				properties.getCache().getRedis().getKeyPrefix() + "rl:", rateLimit.getTimeout(), rateLimit.isFailOpen(),
 				(failures != null) ? failures::increment : () -> {
 				}, rateLimit.getLocalShare());

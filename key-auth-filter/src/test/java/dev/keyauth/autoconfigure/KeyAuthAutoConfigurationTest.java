@@ -35,6 +35,7 @@ import dev.keyauth.store.SchemaMigration;
 import dev.keyauth.ratelimit.ApiKeyRateLimitFilter;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.RateLimit;
+import dev.keyauth.support.RedisConnectionOpener;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -189,6 +190,26 @@ class KeyAuthAutoConfigurationTest {
 			.run((context) -> assertThat(context).doesNotHaveBean(RedisKeyCache.class)
 				.doesNotHaveBean(RedisInvalidationBus.class)
 				.hasSingleBean(TieredApiKeyLookup.class));
+	}
+
+	@Test
+	void theRedisConnectionIsOpenedAtStartUpAndThePluginsRedisCallsWaitForIt(CapturedOutput output) {
+		this.withRedis.run((context) -> assertThat(context.getBean(RedisConnectionOpener.class).isOpen()).isTrue());
+		// Rate limits use Redis without the Redis tier too.
+		this.withRedis.withPropertyValues("keyauth.cache.redis.enabled=false")
+			.run((context) -> assertThat(context).hasSingleBean(RedisConnectionOpener.class));
+		// Redis down at start-up: the gateway starts, says so, and keeps trying off the event loops.
+		this.withRedis.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:9").run((context) -> {
+			assertThat(context).hasNotFailed();
+			assertThat(context.getBean(RedisConnectionOpener.class).isOpen()).isFalse();
+			assertThat(output).contains("Redis is not reachable at start-up")
+				.contains("connecting every second in the background");
+		});
+		// An application's own opener replaces the plugin's.
+		RedisConnectionOpener own = new RedisConnectionOpener(mock(ReactiveRedisConnectionFactory.class),
+				Duration.ofSeconds(1));
+		this.withRedis.withBean("ownOpener", RedisConnectionOpener.class, () -> own)
+			.run((context) -> assertThat(context.getBean(RedisConnectionOpener.class)).isSameAs(own));
 	}
 
 	@Test
