@@ -2,6 +2,7 @@ package dev.keyauth;
 
 import java.time.Duration;
 
+import dev.keyauth.test.BlockingCalls;
 import org.junit.jupiter.api.Test;
 import reactor.blockhound.BlockingOperationError;
 import reactor.core.publisher.Mono;
@@ -12,7 +13,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The suite relies on BlockHound (installed for every test by blockhound-junit-platform) to fail
- * any test whose request path blocks a non-blocking thread. This proves it is really installed.
+ * any test whose request path blocks a non-blocking thread, also where the code under test
+ * handles BlockHound's error ({@code NoBlockingCallsExtension}). This proves BlockHound is installed
+ * and keeps what it finds.
  */
 class BlockHoundIsActiveTest {
 
@@ -24,6 +27,22 @@ class BlockHoundIsActiveTest {
 			.block(Duration.ofSeconds(5)))
 			.satisfies((ex) -> assertThat((ex instanceof BlockingOperationError) ? ex : ex.getCause())
 				.isInstanceOf(BlockingOperationError.class));
+		// Kept as well, so that NoBlockingCallsExtension fails a test that catches the error; taken
+		// here, as this one expects it.
+		assertThat(BlockingCalls.drain()).singleElement()
+			.satisfies((call) -> assertThat(call.thread()).startsWith("parallel-"))
+			.satisfies((call) -> assertThat(call.error()).hasMessageContaining("Thread.sleep"));
+	}
+
+	@Test
+	void blockingCallsWhoseErrorIsHandledAreKeptToo() {
+		assertThat(Mono.delay(Duration.ofMillis(1))
+			.publishOn(Schedulers.parallel())
+			.doOnNext((tick) -> sleep())
+			.onErrorReturn(-1L)
+			.block(Duration.ofSeconds(5))).isEqualTo(-1L);
+		assertThat(BlockingCalls.drain()).singleElement()
+			.satisfies((call) -> assertThat(call.error()).hasMessageContaining("Thread.sleep"));
 	}
 
 	private static void sleep() {

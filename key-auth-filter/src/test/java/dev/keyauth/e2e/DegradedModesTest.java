@@ -16,6 +16,7 @@ import dev.keyauth.health.RedisTierHealthIndicator;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.support.MonotonicClock;
+import dev.keyauth.support.RedisConnectionOpener;
 import dev.keyauth.test.EchoUpstream;
 import dev.keyauth.test.GatewayInstance;
 import dev.keyauth.test.Instances;
@@ -134,6 +135,12 @@ class DegradedModesTest {
 		assertThat(a.status("/x", (String) created.get("key"))).isEqualTo(200);
 		assertThat(b.status("/x", (String) created.get("key"))).isEqualTo(200);
 		return created;
+	}
+
+	private static double redisHits(GatewayInstance instance) {
+		return instance.bean(io.micrometer.core.instrument.MeterRegistry.class)
+			.counter("keyauth.cache.requests", "tier", "redis", "result", "hit")
+			.count();
 	}
 
 	private static double invalidations(GatewayInstance instance, String direction) {
@@ -418,9 +425,25 @@ class DegradedModesTest {
 			.containsEntry("invalidations", "unconfirmed");
 		Map<String, Object> created = a.admin().create("late-" + UUID.randomUUID(), List.of());
 		String key = (String) created.get("key");
+		// Each lookup asks the Redis tier, which fails at once: Spring Data Redis would have
+		// connected from the event loop (a blocking connect, which NoBlockingCallsExtension
+		// fails this test for, also where the Redis tier takes it for a miss).
 		assertThat(late.status("/x", key)).isEqualTo(200);
+		assertThat(late.status("/x", this.generator.generateKey())).isEqualTo(401);
 
 		redis.restore();
+		// Connected in the background, and the Redis tier in use again (once its breaker, opened
+		// by the failures, lets calls through): a key b has just read from the store, and so
+		// written to Redis, is a Redis hit for this instance.
+		Instances.await(10_000, () -> late.bean(RedisConnectionOpener.class).isOpen());
+		Instances.await(20_000, () -> {
+			Map<String, Object> another = a.admin().create("late-" + UUID.randomUUID(), List.of());
+			String anotherKey = (String) another.get("key");
+			double redisHits = redisHits(late);
+			boolean readByB = b.status("/x", anotherKey) == 200;
+			Instances.sleep(100);
+			return readByB && late.status("/x", anotherKey) == 200 && redisHits(late) > redisHits;
+		});
 		late.awaitHearingInvalidations(20_000);
 		// Subscribed now: another instance's revocation arrives as a message, well before the
 		// trust bound (1 s past the last heartbeat) would have the key read again.
