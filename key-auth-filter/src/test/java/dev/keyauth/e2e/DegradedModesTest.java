@@ -5,9 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 import dev.keyauth.cache.RedisInvalidationBus;
@@ -16,6 +18,7 @@ import dev.keyauth.health.KeyStoreHealthIndicator;
 import dev.keyauth.health.RedisTierHealthIndicator;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
+import dev.keyauth.key.KeyHash;
 import dev.keyauth.support.MonotonicClock;
 import dev.keyauth.support.RedisConnectionOpener;
 import dev.keyauth.test.EchoUpstream;
@@ -24,6 +27,9 @@ import dev.keyauth.test.Instances;
 import dev.keyauth.test.TcpProxy;
 import dev.keyauth.test.TestPostgres;
 import dev.keyauth.test.TestRedis;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.spi.ConnectionFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -51,6 +57,13 @@ class DegradedModesTest {
 
 	static TcpProxy redis;
 
+	/** Listens to the invalidation channel on the real Redis: what was published, key by key. */
+	static RedisClient watchClient;
+
+	static StatefulRedisPubSubConnection<String, String> watch;
+
+	static final Map<String, Heard> published = new ConcurrentHashMap<>();
+
 	static GatewayInstance a;
 
 	static GatewayInstance b;
@@ -63,6 +76,17 @@ class DegradedModesTest {
 
 	@BeforeAll
 	static void start() {
+		watchClient = RedisClient.create(TestRedis.url());
+		watch = watchClient.connectPubSub();
+		watch.addListener(new RedisPubSubAdapter<>() {
+
+			@Override
+			public void message(String channel, String message) {
+				published.computeIfAbsent(message, (hash) -> new Heard()).heard();
+			}
+
+		});
+		watch.sync().subscribe("keyauth:invalidations");
 		upstream = new EchoUpstream();
 		postgres = new TcpProxy(TestPostgres.host(), TestPostgres.port());
 		redis = new TcpProxy(TestRedis.host(), TestRedis.port());
@@ -83,7 +107,8 @@ class DegradedModesTest {
 
 	@AfterAll
 	static void stop() {
-		Instances.closeAll(late, quiet, a, b, postgres, redis, upstream);
+		AutoCloseable watchClientShutdown = (watchClient != null) ? watchClient::shutdown : null;
+		Instances.closeAll(late, quiet, a, b, postgres, redis, upstream, watch, watchClientShutdown);
 	}
 
 	@AfterEach
@@ -120,22 +145,46 @@ class DegradedModesTest {
 
 	/**
 	 * A key in every local cache. Creating a key publishes an invalidation for it, and repeats it
-	 * a second later (keyauth.cache.invalidation.repeat-after); both evict it everywhere. Warm
-	 * only once both have been sent and heard by both instances, so the entries are really there
-	 * when the outage starts. (Waiting a fixed 1.3 s was not enough once: a connection still
-	 * reconnecting after the previous test's outage failed the first publish, and the background
-	 * retry and its repeat evicted the warmed entries just before the outage.)
+	 * a second later (keyauth.cache.invalidation.repeat-after); both evict it everywhere, and a
+	 * publish that fails (a connection still reconnecting after the previous test's outage) is
+	 * retried in the background. Warm only once this key's invalidations have stopped: at least
+	 * two published and none for longer than the repeat's delay. (Waiting a fixed 1.3 s was not
+	 * enough once, nor was counting every instance's invalidations sent and heard: the repeat of
+	 * the previous test's revocation, a second after it, made up the count while this key's own
+	 * repeat was still to come, and evicted the warmed entries during the outage.)
 	 */
 	private Map<String, Object> createAndWarm(String consumer) {
-		double sent = invalidations(a, "sent");
-		double heardByA = invalidations(a, "received");
-		double heardByB = invalidations(b, "received");
 		Map<String, Object> created = a.admin().create(consumer + "-" + UUID.randomUUID(), List.of());
-		Instances.await(15_000, () -> invalidations(a, "sent") >= sent + 2
-				&& invalidations(a, "received") >= heardByA + 2 && invalidations(b, "received") >= heardByB + 2);
-		assertThat(a.status("/x", (String) created.get("key"))).isEqualTo(200);
-		assertThat(b.status("/x", (String) created.get("key"))).isEqualTo(200);
+		String key = (String) created.get("key");
+		Heard heard = published.computeIfAbsent(KeyHash.sha256(key).toHex(), (hash) -> new Heard());
+		Instances.await(20_000, () -> heard.count() >= 2 && heard.quietFor().toMillis() > 1500);
+		int before = heard.count();
+		assertThat(a.status("/x", key)).isEqualTo(200);
+		assertThat(b.status("/x", key)).isEqualTo(200);
+		assertThat(heard.count()).as("an invalidation of the key during the warm-up").isEqualTo(before);
 		return created;
+	}
+
+	/** The invalidations published for one key: how many, and when the last one was. */
+	static final class Heard {
+
+		private final AtomicInteger count = new AtomicInteger();
+
+		private volatile long lastNanos = System.nanoTime();
+
+		void heard() {
+			this.lastNanos = System.nanoTime();
+			this.count.incrementAndGet();
+		}
+
+		int count() {
+			return this.count.get();
+		}
+
+		Duration quietFor() {
+			return Duration.ofNanos(System.nanoTime() - this.lastNanos);
+		}
+
 	}
 
 	private static double redisHits(GatewayInstance instance) {
@@ -361,6 +410,8 @@ class DegradedModesTest {
 	@Test
 	void bothDownThenBothRecoverOnTheirOwn() {
 		String cached = (String) createAndWarm("both-down").get("key");
+		Heard heard = published.get(KeyHash.sha256(cached).toHex());
+		int publishedBefore = heard.count();
 		double heardByA = invalidations(a, "received");
 		double heardByB = invalidations(b, "received");
 		long heldByA = a.bean(TieredApiKeyLookup.class).localSize();
@@ -369,9 +420,11 @@ class DegradedModesTest {
 		// Past the trust bound the local entries are re-checked; with nothing to re-check them
 		// against, they keep working until keyauth.cache.stale-if-error (5 min) after their read.
 		Instances.sleep(1500);
-		// (This failed now and then with a 503 from a, cause not found: the counts say whether
-		// an invalidation arrived after the warm-up, and whether a's cache lost entries.)
-		String after = "invalidations heard since the warm-up: a " + (invalidations(a, "received") - heardByA)
+		// (This failed now and then with a 503 from a, before createAndWarm waited for the key's
+		// own invalidations to stop: the counts say whether one arrived after the warm-up anyway,
+		// and whether a's cache lost entries.)
+		String after = "invalidations of the key published since the warm-up: " + (heard.count() - publishedBefore)
+				+ "; of any key, heard since: a " + (invalidations(a, "received") - heardByA)
 				+ ", b " + (invalidations(b, "received") - heardByB) + "; keys held by a: " + heldByA + " then "
 				+ a.bean(TieredApiKeyLookup.class).localSize();
 		assertThat(a.status("/x", cached)).as(after).isEqualTo(200);
