@@ -360,7 +360,10 @@ class DegradedModesTest {
 		quiet = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
 		String key = (String) a.admin().create("quiet-" + UUID.randomUUID(), List.of()).get("key");
 		Instances.sleep(1300);
-		assertThat(openPooledConnections(quiet)).isGreaterThan(4);
+		// Several open connections for the outage to drop. Asked again if the first warm-up was
+		// slower than the one-second idle time and the pool closed some of them already (seen
+		// once, on a loaded machine: one left).
+		Instances.await(10_000, () -> openPooledConnections(quiet) > 4);
 
 		postgres.blackHoleOpenConnections();
 		Instances.sleep(1500);
