@@ -94,11 +94,11 @@ public final class KeyAuthAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	ApiKeyCredentialConverter apiKeyCredentialConverter(KeyAuthProperties properties) {
+	ApiKeyCredentialConverter apiKeyCredentialConverter(KeyAuthProperties properties, ApiKeyFormat format) {
 		// The properties validated themselves as they were bound (KeyAuthProperties#validate).
 		KeyAuthProperties.Credentials credentials = properties.getCredentials();
 		return new HeaderApiKeyCredentialConverter(credentials.getBearerHeader(), credentials.getApiKeyHeader(),
-				credentials.getQueryParam());
+				credentials.getQueryParam(), format.prefix());
 	}
 
 	@Bean

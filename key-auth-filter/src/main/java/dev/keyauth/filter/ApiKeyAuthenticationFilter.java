@@ -140,14 +140,12 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	}
 
 	/**
-	 * One of this gateway's keys (by its prefix) that a client sent to a route that needs none,
-	 * which is then not forwarded either; {@code null} if there is none. Other bearer tokens are
-	 * the downstream service's business. A converter of the application's own that does not
-	 * answer at once is not waited for here, nor is a request with two different keys picked
-	 * apart: both are forwarded as they came.
+	 * Where a client sent one of this gateway's keys (by its prefix) to a route that needs none,
+	 * so that it is not forwarded either; {@code null} if there is none. Other bearer tokens are
+	 * the downstream service's business.
 	 */
 	private @Nullable ApiKeyCredential keyOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
-		ApiKeyCredential credential = ReadyValues.now(this.credentialConverter.convert(exchange));
+		ApiKeyCredential credential = this.credentialConverter.keysOnRouteWithoutKeyAuth(exchange);
 		return (credential != null && credential.key().startsWith(this.options.keyPrefix())) ? credential : null;
 	}
 

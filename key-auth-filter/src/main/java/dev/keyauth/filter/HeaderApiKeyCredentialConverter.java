@@ -18,7 +18,11 @@ import org.springframework.web.server.ServerWebExchange;
  * Every copy of every source must carry the same key: two different keys in one request are
  * refused, whichever would have been valid, so a client cannot probe by sending several. An
  * {@code Authorization} header with another scheme ({@code Basic}, ...) is not ours: it is
- * ignored and passed on untouched.
+ * ignored and passed on untouched. So is a bearer token without the keys' prefix (a token of the
+ * downstream service's own) when the request carries a key in one of the other sources: such a
+ * token can never be one of this gateway's keys, and a client that sends its key in
+ * {@code X-API-Key} and the service's token in {@code Authorization} means exactly that. Alone, it
+ * is read as the key, so that a malformed key is refused as one instead of passing as no key.
  */
 public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverter {
 
@@ -38,6 +42,8 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 
 	private final @Nullable String queryParam;
 
+	private final @Nullable String keyPrefix;
+
 	/**
 	 * @param bearerHeader header carrying {@code Bearer <key>}, or blank to not read one
 	 * @param apiKeyHeader header carrying the bare key, or blank to not read one
@@ -52,6 +58,16 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 	 */
 	public HeaderApiKeyCredentialConverter(@Nullable String bearerHeader, @Nullable String apiKeyHeader,
 			@Nullable String queryParam) {
+		this(bearerHeader, apiKeyHeader, queryParam, null);
+	}
+
+	/**
+	 * @param keyPrefix the prefix of this gateway's keys, by which a bearer token of the
+	 * downstream service's own is told from a key; {@code null} to read every bearer token as a key
+	 */
+	public HeaderApiKeyCredentialConverter(@Nullable String bearerHeader, @Nullable String apiKeyHeader,
+			@Nullable String queryParam, @Nullable String keyPrefix) {
+		this.keyPrefix = StringUtils.hasText(keyPrefix) ? keyPrefix : null;
 		this.queryParam = StringUtils.hasText(queryParam) ? queryParam : null;
 		this.bearerHeader = StringUtils.hasText(bearerHeader) ? bearerHeader : null;
 		this.apiKeyHeader = StringUtils.hasText(apiKeyHeader) ? apiKeyHeader : null;
@@ -66,6 +82,9 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 		HttpHeaders headers = exchange.getRequest().getHeaders();
 		String key = null;
 		boolean fromBearer = false;
+		// A bearer token without the prefix, set aside until it is known whether a key came too.
+		String foreign = null;
+		boolean foreignTokensDiffer = false;
 		if (this.bearerHeader != null) {
 			List<String> values = headers.get(this.bearerHeader);
 			if (values != null) {
@@ -74,7 +93,15 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 						continue;
 					}
 					String token = value.substring(BEARER.length()).strip();
-					if (token.isEmpty() || (key != null && !key.equals(token))) {
+					if (token.isEmpty()) {
+						return INVALID;
+					}
+					if (!hasPrefix(token)) {
+						foreignTokensDiffer |= (foreign != null && !foreign.equals(token));
+						foreign = token;
+						continue;
+					}
+					if (key != null && !key.equals(token)) {
 						return INVALID;
 					}
 					key = token;
@@ -111,10 +138,73 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 				}
 			}
 		}
+		if (key == null && foreign != null) {
+			// No key anywhere else: the token is what the client presents as its key.
+			if (foreignTokensDiffer) {
+				return INVALID;
+			}
+			key = foreign;
+			fromBearer = true;
+		}
 		if (key == null) {
 			return Mono.empty();
 		}
 		return Mono.just(new ApiKeyCredential(key, sources(fromBearer, fromApiKeyHeader), fromQuery ? param : null));
+	}
+
+	/**
+	 * Every source that carries one of this gateway's keys (by the prefix), whether or not the
+	 * request as a whole holds a single valid credential: two different keys, or a key next to
+	 * an empty value, are all found, so that none of them reaches a route's downstream service.
+	 * Without a prefix configured, as {@link ApiKeyCredentialConverter#keysOnRouteWithoutKeyAuth}.
+	 */
+	@Override
+	public @Nullable ApiKeyCredential keysOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
+		if (this.keyPrefix == null) {
+			return ApiKeyCredentialConverter.super.keysOnRouteWithoutKeyAuth(exchange);
+		}
+		HttpHeaders headers = exchange.getRequest().getHeaders();
+		String first = null;
+		boolean inBearer = false;
+		if (this.bearerHeader != null) {
+			for (String value : valuesOf(headers, this.bearerHeader)) {
+				if (isBearer(value) && hasPrefix(value.substring(BEARER.length()).strip())) {
+					first = (first != null) ? first : value.substring(BEARER.length()).strip();
+					inBearer = true;
+				}
+			}
+		}
+		boolean inApiKeyHeader = false;
+		if (this.apiKeyHeader != null) {
+			for (String value : valuesOf(headers, this.apiKeyHeader)) {
+				if (hasPrefix(value.strip())) {
+					first = (first != null) ? first : value.strip();
+					inApiKeyHeader = true;
+				}
+			}
+		}
+		String param = queryParam(exchange);
+		boolean inQuery = false;
+		if (param != null) {
+			List<String> values = exchange.getRequest().getQueryParams().get(param);
+			for (String value : (values != null) ? values : List.<String>of()) {
+				if (value != null && hasPrefix(value.strip())) {
+					first = (first != null) ? first : value.strip();
+					inQuery = true;
+				}
+			}
+		}
+		return (first != null) ? new ApiKeyCredential(first, sources(inBearer, inApiKeyHeader), inQuery ? param : null)
+				: null;
+	}
+
+	private static List<String> valuesOf(HttpHeaders headers, String name) {
+		List<String> values = headers.get(name);
+		return (values != null) ? values : List.of();
+	}
+
+	private boolean hasPrefix(String token) {
+		return this.keyPrefix == null || token.startsWith(this.keyPrefix);
 	}
 
 	private @Nullable String queryParam(ServerWebExchange exchange) {

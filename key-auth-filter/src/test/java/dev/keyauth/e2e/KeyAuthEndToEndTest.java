@@ -300,6 +300,36 @@ class KeyAuthEndToEndTest {
 		assertThat(open.headers().containsHeader("X-API-Key")).isFalse();
 		assertThat(open.headers().containsHeader("Authorization")).isFalse();
 		assertThat(open.headers().containsHeader("X-Consumer-Id")).as("and it authenticates nothing").isFalse();
+
+		String other = (String) this.admin.create("needless", List.of()).get("key");
+		this.proxy.get().uri("/public/health").header("X-API-Key", key).header("Authorization", "Bearer " + other)
+			.exchange().expectStatus().isOk();
+		EchoUpstream.Received twoKeys = upstream.take();
+		assertThat(twoKeys.headers().containsHeader("X-API-Key")).as("two different keys: both removed").isFalse();
+		assertThat(twoKeys.headers().containsHeader("Authorization")).isFalse();
+	}
+
+	@Test
+	void aServicesOwnBearerTokenNextToAKeyIsForwardedUntouched() {
+		String key = (String) this.admin.create("with-jwt", List.of()).get("key");
+		String jwt = "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln";
+		this.proxy.get().uri("/echo/x").header("X-API-Key", key).header("Authorization", jwt).exchange()
+			.expectStatus().isOk();
+		EchoUpstream.Received received = upstream.take();
+		assertThat(received.headers().getFirst("X-Consumer-Id")).isEqualTo("with-jwt");
+		assertThat(received.headers().containsHeader("X-API-Key")).isFalse();
+		assertThat(received.headers().getFirst("Authorization")).isEqualTo(jwt);
+
+		this.proxy.get().uri("/public/health").header("X-API-Key", key).header("Authorization", jwt).exchange()
+			.expectStatus().isOk();
+		EchoUpstream.Received open = upstream.take();
+		assertThat(open.headers().containsHeader("X-API-Key")).isFalse();
+		assertThat(open.headers().getFirst("Authorization")).isEqualTo(jwt);
+
+		// Alone, the token is what the client presents as its key: refused like any malformed one.
+		this.proxy.get().uri("/echo/x").header("Authorization", jwt).exchange()
+			.expectStatus().isUnauthorized()
+			.expectBody(JSON).value((body) -> assertThat(body).containsEntry("error", "invalid_api_key"));
 	}
 
 	@Test

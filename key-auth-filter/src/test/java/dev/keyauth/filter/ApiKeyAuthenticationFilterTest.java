@@ -48,9 +48,10 @@ class ApiKeyAuthenticationFilterTest {
 	private ApiKeyAuthenticator authenticator = (key) -> GOOD.equals(key) ? Mono.just(KEY)
 			: Mono.error(InvalidApiKeyException.INSTANCE);
 
+	private ApiKeyCredentialConverter converter = new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key");
+
 	private ApiKeyAuthenticationFilter filter() {
-		return new ApiKeyAuthenticationFilter(new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key"),
-				this.authenticator,
+		return new ApiKeyAuthenticationFilter(this.converter, this.authenticator,
 				new JsonKeyAuthFailureHandler("api", "Send it somewhere.", Duration.ofSeconds(7), new JsonMapper()),
 				new IdentityHeaders("X-Consumer-Id", "X-Api-Key-Id", "X-Api-Key-Scopes", true));
 	}
@@ -208,6 +209,41 @@ class ApiKeyAuthenticationFilterTest {
 		run(MockServerHttpRequest.get("/health").header("Authorization", "Bearer eyJhbGciOi.e30.sig"), open);
 		assertThat(this.forwarded.get().getRequest().getHeaders().getFirst("Authorization"))
 			.isEqualTo("Bearer eyJhbGciOi.e30.sig");
+	}
+
+	@Test
+	void everyKeyOfARequestWithTwoDifferentOnesIsRemovedOnAPublicRoute() {
+		this.authenticator = (key) -> Mono.error(new AssertionError("a public route must not authenticate"));
+		this.converter = new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key", null, "sk_live_");
+		Route open = route(Map.of("keyauth", Map.of("enabled", false)));
+		run(MockServerHttpRequest.get("/health").header("Authorization", "Bearer " + GOOD)
+			.header("X-API-Key", "sk_live_other"), open);
+		HttpHeaders headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.containsHeader("Authorization")).isFalse();
+		assertThat(headers.containsHeader("X-API-Key")).isFalse();
+
+		// Two values of one header, one empty next to a key, and a token of the service's own.
+		run(MockServerHttpRequest.get("/health").header("X-API-Key", GOOD, "sk_live_other", "")
+			.header("Authorization", "Bearer eyJhbGciOi.e30.sig"), open);
+		headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.containsHeader("X-API-Key")).isFalse();
+		assertThat(headers.getFirst("Authorization")).isEqualTo("Bearer eyJhbGciOi.e30.sig");
+
+		// An X-API-Key of the downstream service's own (not this gateway's prefix) is its business.
+		run(MockServerHttpRequest.get("/health").header("X-API-Key", "theirs-1", "theirs-2"), open);
+		assertThat(this.forwarded.get().getRequest().getHeaders().get("X-API-Key")).containsExactly("theirs-1",
+				"theirs-2");
+	}
+
+	@Test
+	void aKeyNextToTheDownstreamsOwnBearerTokenAuthenticatesAndTheTokenGoesOn() {
+		this.converter = new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key", null, "sk_live_");
+		run(MockServerHttpRequest.get("/orders").header("Authorization", "Bearer eyJhbGciOi.e30.sig")
+			.header("X-API-Key", GOOD));
+		HttpHeaders headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.getFirst("X-Consumer-Id")).isEqualTo("acme");
+		assertThat(headers.containsHeader("X-API-Key")).isFalse();
+		assertThat(headers.getFirst("Authorization")).isEqualTo("Bearer eyJhbGciOi.e30.sig");
 	}
 
 	@Test

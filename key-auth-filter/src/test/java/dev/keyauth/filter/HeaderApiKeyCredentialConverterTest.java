@@ -97,6 +97,68 @@ class HeaderApiKeyCredentialConverterTest {
 	}
 
 	@Test
+	void aBearerTokenWithoutTheKeysPrefixIsLeftToTheServiceWhenAKeyComesElsewhere() {
+		HeaderApiKeyCredentialConverter prefixed = new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key",
+				"api_key", "sk_live_");
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer eyJhbGciOi.e30.sig")
+				.header("X-API-Key", KEY))))
+			.expectNext(new ApiKeyCredential(KEY, List.of("X-API-Key")))
+			.verifyComplete();
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/?api_key=" + KEY)
+				.header("Authorization", "Bearer eyJhbGciOi.e30.sig", "Bearer other-token"))))
+			.expectNext(new ApiKeyCredential(KEY, List.of(), "api_key"))
+			.verifyComplete();
+		// Alone, it is what the client presents as its key, and is refused as a malformed one.
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer eyJhbGciOi.e30.sig"))))
+			.expectNext(new ApiKeyCredential("eyJhbGciOi.e30.sig", List.of("Authorization")))
+			.verifyComplete();
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer one-token", "Bearer another-token"))))
+			.verifyError(InvalidApiKeyException.class);
+		// Keys of the gateway's prefix still have to agree, whatever comes with them.
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer " + KEY + "2", "Bearer eyJhbGciOi.e30.sig")
+				.header("X-API-Key", KEY))))
+			.verifyError(InvalidApiKeyException.class);
+		// An X-API-Key value is always read as a key: the header is the gateway's.
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer " + KEY)
+				.header("X-API-Key", "not-a-key"))))
+			.verifyError(InvalidApiKeyException.class);
+	}
+
+	@Test
+	void withoutAPrefixEveryBearerTokenIsAKey() {
+		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer eyJhbGciOi.e30.sig")
+				.header("X-API-Key", KEY))))
+			.verifyError(InvalidApiKeyException.class);
+	}
+
+	@Test
+	void onARouteWithoutKeyAuthEverySourceCarryingAKeyIsFoundEvenWhenTheyDisagree() {
+		HeaderApiKeyCredentialConverter prefixed = new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key",
+				"api_key", "sk_live_");
+		assertThat(prefixed.keysOnRouteWithoutKeyAuth(exchange(MockServerHttpRequest.get("/?api_key=" + KEY + "3")
+			.header("Authorization", "Bearer " + KEY, "Bearer eyJhbGciOi.e30.sig")
+			.header("X-API-Key", KEY + "2", ""))))
+			.isEqualTo(new ApiKeyCredential(KEY, List.of("Authorization", "X-API-Key"), "api_key"));
+		assertThat(prefixed.keysOnRouteWithoutKeyAuth(exchange(MockServerHttpRequest.get("/")
+			.header("X-API-Key", KEY, " " + KEY + "2 ")))).isEqualTo(new ApiKeyCredential(KEY, List.of("X-API-Key")));
+		// Values of another prefix, and tokens of other schemes, are not this gateway's.
+		assertThat(prefixed.keysOnRouteWithoutKeyAuth(exchange(MockServerHttpRequest.get("/?api_key=theirs")
+			.header("Authorization", "Bearer eyJhbGciOi.e30.sig", "Basic " + KEY)
+			.header("X-API-Key", "theirs")))).isNull();
+		// Without a prefix to tell keys by, whatever convert answers at once.
+		assertThat(this.converter.keysOnRouteWithoutKeyAuth(exchange(MockServerHttpRequest.get("/")
+			.header("X-API-Key", KEY)))).isEqualTo(new ApiKeyCredential(KEY, List.of("X-API-Key")));
+		assertThat(this.converter.keysOnRouteWithoutKeyAuth(exchange(MockServerHttpRequest.get("/")
+			.header("X-API-Key", KEY, KEY + "2")))).isNull();
+	}
+
+	@Test
 	void noKeyAtAllCompletesEmpty() {
 		StepVerifier.create(this.converter.convert(exchange(MockServerHttpRequest.get("/")))).verifyComplete();
 	}
