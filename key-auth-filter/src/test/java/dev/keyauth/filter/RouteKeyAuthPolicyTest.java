@@ -119,6 +119,24 @@ class RouteKeyAuthPolicyTest {
 	}
 
 	@Test
+	void aRouteObjectWithAnIdSeenBeforeHasItsOwnSettingsReadOnce(CapturedOutput output) {
+		RouteKeyAuthPolicies policies = new RouteKeyAuthPolicies();
+		Route before = route(Map.of("keyauth", Map.of("scopes", "a")));
+		Route refreshed = route(Map.of("keyauth", Map.of("scopes", "b")));
+		Route misspelt = route(Map.of("keyauth", Map.of("scope", "c")));
+		assertThat(before.getId()).isEqualTo(refreshed.getId()).isEqualTo(misspelt.getId());
+		RouteKeyAuthPolicy first = policies.forRoute(before);
+		assertThat(first.requiredScopes()).containsExactly("a");
+		assertThat(policies.forRoute(refreshed).requiredScopes()).containsExactly("b");
+		// Two live routes with one id, taken in turns: each keeps its own policy, read once.
+		for (int i = 0; i < 3; i++) {
+			assertThat(policies.forRoute(before)).isSameAs(first);
+			assertThat(policies.forRoute(misspelt).misconfiguration()).isNotNull();
+		}
+		assertThat(output.getAll().split("unknown setting 'keyauth.scope'", -1)).hasSize(2);
+	}
+
+	@Test
 	void laterFiltersReuseThePolicyTheAuthenticationFilterResolved() {
 		RouteKeyAuthPolicies policies = new RouteKeyAuthPolicies();
 		org.springframework.mock.web.server.MockServerWebExchange exchange = org.springframework.mock.web.server.MockServerWebExchange

@@ -9,9 +9,13 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.keyauth.authentication.LookupApiKeyAuthenticator;
 import dev.keyauth.cache.CachePolicy;
 import dev.keyauth.cache.TieredApiKeyLookup;
+import dev.keyauth.filter.RouteKeyAuthPolicies;
+import dev.keyauth.filter.RouteKeyAuthPolicy;
 import dev.keyauth.key.ApiKeyFormat;
 import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.key.KeyHash;
@@ -30,9 +34,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import reactor.core.publisher.Mono;
 
+import org.springframework.cloud.gateway.route.Route;
+
 /**
  * The pieces every authenticated request runs: the format and checksum check, SHA-256 of the key,
- * and an in-process cache hit, and the three together as the authenticator runs them. Run with {@code -prof gc} for bytes allocated per operation.
+ * and an in-process cache hit, and the three together as the authenticator runs them; and the
+ * route's policy lookup, against the weak-keyed cache alone that it used to be. Run with {@code -prof gc} for bytes allocated per operation.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -58,6 +65,15 @@ public class HotPathBenchmark {
 
 	private LookupApiKeyAuthenticator authenticator;
 
+	private Route route;
+
+	private final RouteKeyAuthPolicies policies = new RouteKeyAuthPolicies();
+
+	private final Cache<Route, RouteKeyAuthPolicy> weakKeyedPolicies = Caffeine.newBuilder()
+		.weakKeys()
+		.executor(Runnable::run)
+		.build();
+
 	@Setup
 	public void setUp() {
 		this.key = new ApiKeyGenerator(this.format).generateKey();
@@ -74,6 +90,8 @@ public class HotPathBenchmark {
 		this.lookup.findByHash(this.hash).block();
 		this.authenticator = new LookupApiKeyAuthenticator(this.format, this.lookup, Clock.systemUTC(),
 				Duration.ofSeconds(1));
+		this.route = Route.async().id("orders").uri("http://127.0.0.1:8080").predicate((exchange) -> true)
+			.metadata(Map.of("keyauth", Map.of("scopes", List.of("read")))).build();
 	}
 
 	/** The check on the key's ASCII bytes, which the authenticator converts once for it and SHA-256. */
@@ -101,6 +119,18 @@ public class HotPathBenchmark {
 	@Benchmark
 	public Mono<ApiKey> keyCheck() {
 		return this.authenticator.authenticate(this.key);
+	}
+
+	/** The route's policy, as the filter looks it up on every request. */
+	@Benchmark
+	public RouteKeyAuthPolicy routePolicy() {
+		return this.policies.forRoute(this.route);
+	}
+
+	/** The same from a weak-keyed Caffeine cache alone, as the filter looked it up before it indexed policies by route id. */
+	@Benchmark
+	public RouteKeyAuthPolicy routePolicyFromAWeakKeyedCache() {
+		return this.weakKeyedPolicies.get(this.route, RouteKeyAuthPolicy::of);
 	}
 
 }
