@@ -108,6 +108,10 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 					fromBearer = true;
 				}
 			}
+			if (fromBearer && foreign != null) {
+				// A key and another token in the one header: which is meant is anyone's guess.
+				return INVALID;
+			}
 		}
 		boolean fromApiKeyHeader = false;
 		if (this.apiKeyHeader != null) {

@@ -117,6 +117,10 @@ class HeaderApiKeyCredentialConverterTest {
 		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
 				.header("Authorization", "Bearer one-token", "Bearer another-token"))))
 			.verifyError(InvalidApiKeyException.class);
+		// Next to a key in the same header, it is a second credential, as any other would be.
+		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
+				.header("Authorization", "Bearer " + KEY, "Bearer eyJhbGciOi.e30.sig"))))
+			.verifyError(InvalidApiKeyException.class);
 		// Keys of the gateway's prefix still have to agree, whatever comes with them.
 		StepVerifier.create(prefixed.convert(exchange(MockServerHttpRequest.get("/")
 				.header("Authorization", "Bearer " + KEY + "2", "Bearer eyJhbGciOi.e30.sig")
