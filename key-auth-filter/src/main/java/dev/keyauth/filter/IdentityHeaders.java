@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import dev.keyauth.store.ApiKey;
+import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.http.server.HttpServerRequest;
 
@@ -57,6 +58,11 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 
 	private static final String ANONYMOUS_CONSUMER_ATTR = IdentityHeaders.class.getName() + ".anonymousConsumer";
 
+	// What one pass over a request's header names found (bits of an int: nothing to allocate).
+	private static final int IDENTITY_SENT = 1;
+
+	private static final int OTHER_SPELLINGS_POSSIBLE = 2;
+
 	private final String consumerIdHeader;
 
 	private final String keyIdHeader;
@@ -64,6 +70,8 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	private final String scopesHeader;
 
 	private final boolean hideCredentials;
+
+	private final String[] identityNames;
 
 	// The identity header names with '-' for every '_', as some servers read any of their spellings.
 	private final List<String> identitySpellings;
@@ -84,6 +92,7 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		this.scopesHeader = scopesHeader;
 		this.hideCredentials = hideCredentials;
 		List<String> names = List.of(consumerIdHeader, keyIdHeader, scopesHeader, ANONYMOUS_HEADER);
+		this.identityNames = names.toArray(String[]::new);
 		this.identitySpellings = names.stream().map(IdentityHeaders::dashed).toList();
 		this.underscoreInNames = names.stream().anyMatch((name) -> name.indexOf('_') >= 0);
 	}
@@ -94,18 +103,13 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 
 	/** The exchange without client-sent identity headers; the same exchange if it had none. */
 	public ServerWebExchange withoutSpoofedIdentity(ServerWebExchange exchange) {
-		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
-		if (!otherSpellings && !carriesIdentity(exchange.getRequest().getHeaders())) {
+		int sent = identitySent(exchange.getRequest());
+		if (sent == 0) {
+			// Most requests carry none: the exchange is forwarded as it is.
 			return exchange;
 		}
-		return RewrittenHeadersRequest.rewrite(exchange, (headers) -> removeIdentity(headers, otherSpellings));
-	}
-
-	// Checked first on the server's own header map, which looks names up without copying
-	// anything: most requests carry none, and then the exchange is forwarded as it is.
-	private boolean carriesIdentity(HttpHeaders headers) {
-		return headers.containsHeader(this.consumerIdHeader) || headers.containsHeader(this.keyIdHeader)
-				|| headers.containsHeader(this.scopesHeader) || headers.containsHeader(ANONYMOUS_HEADER);
+		return RewrittenHeadersRequest.rewrite(exchange,
+				(headers) -> removeIdentity(headers, (sent & OTHER_SPELLINGS_POSSIBLE) != 0));
 	}
 
 	/**
@@ -142,9 +146,11 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		URI uri = (this.hideCredentials && credential.queryParam() != null)
 				? withoutQueryParam(exchange.getRequest().getURI(), credential.queryParam()) : null;
 		boolean onRequest = key != null && !sentThroughHeaderFilters(exchange);
-		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
+		int sent = identitySent(exchange.getRequest());
 		Consumer<HttpHeaders> rewrite = (headers) -> {
-			removeIdentity(headers, otherSpellings);
+			if (sent != 0) {
+				removeIdentity(headers, (sent & OTHER_SPELLINGS_POSSIBLE) != 0);
+			}
 			if (this.hideCredentials) {
 				for (String name : credential.sourceHeaders()) {
 					headers.remove(name);
@@ -164,9 +170,11 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 	/** The exchange to forward as a route's anonymous consumer. */
 	public ServerWebExchange anonymous(ServerWebExchange exchange, String consumerId) {
 		boolean onRequest = !sentThroughHeaderFilters(exchange);
-		boolean otherSpellings = otherSpellingsPossible(exchange.getRequest());
+		int sent = identitySent(exchange.getRequest());
 		ServerWebExchange forwarded = RewrittenHeadersRequest.rewrite(exchange, (headers) -> {
-			removeIdentity(headers, otherSpellings);
+			if (sent != 0) {
+				removeIdentity(headers, (sent & OTHER_SPELLINGS_POSSIBLE) != 0);
+			}
 			if (onRequest) {
 				setAnonymous(headers, consumerId);
 			}
@@ -285,32 +293,38 @@ public class IdentityHeaders implements HttpHeadersFilter, Ordered {
 		return false;
 	}
 
-	private boolean otherSpellingsPossible(ServerHttpRequest request) {
-		return this.underscoreInNames || hasUnderscoreName(request);
-	}
-
 	/**
-	 * Whether any request header name has a {@code _}: rare, so one scan of the names decides
-	 * whether to look for the identity headers' underscore spellings. On the server's own request
-	 * the scan reads Netty's header entries in place, allocating only the iterator.
+	 * Whether the client sent any identity header ({@link #IDENTITY_SENT}), and whether one may
+	 * hide under another spelling ({@link #OTHER_SPELLINGS_POSSIBLE}: a header name with a
+	 * {@code _}, which is rare, or a configured name that has one); {@code 0} for neither, the
+	 * common case, in which there is nothing to remove. One pass over the names, where looking
+	 * each identity header up would hash its name every time; on the server's own request it
+	 * reads Netty's header entries in place, allocating only the iterator.
 	 */
-	static boolean hasUnderscoreName(ServerHttpRequest request) {
+	private int identitySent(ServerHttpRequest request) {
+		int sent = this.underscoreInNames ? OTHER_SPELLINGS_POSSIBLE : 0;
 		if (RewrittenHeadersRequest.isServerRequest(request)
 				&& ServerHttpRequestDecorator.getNativeRequest(request) instanceof HttpServerRequest server) {
 			Iterator<Map.Entry<CharSequence, CharSequence>> entries = server.requestHeaders().iteratorCharSequence();
 			while (entries.hasNext()) {
-				if (contains(entries.next().getKey(), '_')) {
-					return true;
-				}
+				sent |= identitySent(entries.next().getKey());
 			}
-			return false;
+			return sent;
 		}
 		for (String name : request.getHeaders().headerNames()) {
-			if (name.indexOf('_') >= 0) {
-				return true;
+			sent |= identitySent(name);
+		}
+		return sent;
+	}
+
+	private int identitySent(CharSequence name) {
+		int sent = contains(name, '_') ? OTHER_SPELLINGS_POSSIBLE : 0;
+		for (String identity : this.identityNames) {
+			if (AsciiString.contentEqualsIgnoreCase(identity, name)) {
+				return sent | IDENTITY_SENT;
 			}
 		}
-		return false;
+		return sent;
 	}
 
 	private static boolean contains(CharSequence text, char c) {
