@@ -22,6 +22,7 @@ import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import org.springframework.web.reactive.HandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -61,6 +62,9 @@ class GatewayApplicationTest {
 
 	@Autowired
 	RouteLocator routes;
+
+	@Autowired
+	List<HandlerMapping> handlerMappings;
 
 	WebTestClient proxy;
 
@@ -122,6 +126,12 @@ class GatewayApplicationTest {
 		}
 		assertThat(orders.hasReceived()).isFalse();
 		assertThat(inventory.hasReceived()).isFalse();
+		// Boot's mapping of the probes sits ahead of the routes; only probe paths may reach it.
+		assertThat(this.handlerMappings).noneMatch((mapping) -> mapping.getClass().getSimpleName()
+			.equals("AdditionalHealthEndpointPathsWebFluxHandlerMapping"));
+		assertThat(this.handlerMappings).map(Object::toString)
+			.anyMatch((mapping) -> mapping.startsWith("ProbePathsHandlerMapping[") && mapping.contains("/livez")
+					&& mapping.contains("/readyz"));
 	}
 
 	@Test

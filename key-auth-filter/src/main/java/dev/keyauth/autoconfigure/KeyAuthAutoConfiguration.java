@@ -28,6 +28,7 @@ import dev.keyauth.store.ApiKeyLookup;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -45,6 +46,7 @@ import org.springframework.cloud.gateway.config.GatewayAutoConfiguration;
 import org.springframework.cloud.gateway.filter.GlobalFilter;
 import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.util.StringUtils;
@@ -147,6 +149,24 @@ public final class KeyAuthAutoConfiguration {
 	@ConditionalOnMissingBean
 	RouteKeyAuthPolicies routeKeyAuthPolicies() {
 		return new RouteKeyAuthPolicies();
+	}
+
+	/**
+	 * Keeps the probe paths the plugin adds to the proxy port ({@link KeyAuthPropertyDefaults})
+	 * from costing every other request a match; see {@link ProbePathsHandlerMapping}.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnClass(name = "org.springframework.boot.webflux.actuate.endpoint.web."
+			+ "AdditionalHealthEndpointPathsWebFluxHandlerMapping")
+	static class ProbePathsConfiguration {
+
+		// Static: a post-processor must not make its configuration class initialise early.
+		@Bean
+		@ConditionalOnMissingBean(name = "keyAuthProbePathsHandlerMapping")
+		static BeanPostProcessor keyAuthProbePathsHandlerMapping() {
+			return ProbePathsHandlerMapping.wrapping();
+		}
+
 	}
 
 	@Bean

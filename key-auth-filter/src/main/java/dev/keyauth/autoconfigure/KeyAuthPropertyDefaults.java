@@ -16,7 +16,8 @@ import org.springframework.core.env.MapPropertySource;
  * does not listen on, so the liveness and readiness probes, where they are enabled (Spring Boot
  * enables them on Kubernetes), are also answered on the proxy port as {@code /livez} and
  * {@code /readyz} ({@code management.endpoint.health.probes.add-additional-paths}): status only,
- * no key needed.</li>
+ * no key needed. Boot maps them ahead of the gateway's routes, and {@link ProbePathsHandlerMapping}
+ * keeps that mapping from matching any other request.</li>
  * <li>An acquisition from Spring Boot's R2DBC pool may pass over every dead connection
  * ({@code spring.r2dbc.pool.acquire-retry} follows the pool's {@code max-size}; Boot's default is
  * 1). When PostgreSQL closes its connections (a restart, a failover, an idle-session timeout),
