@@ -89,10 +89,10 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 			List<String> values = headers.get(this.bearerHeader);
 			if (values != null) {
 				for (String value : values) {
-					if (!isBearer(value)) {
+					String token = bearerToken(value);
+					if (token == null) {
 						continue;
 					}
-					String token = value.substring(BEARER.length()).strip();
 					if (token.isEmpty()) {
 						return INVALID;
 					}
@@ -168,43 +168,31 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 			return ApiKeyCredentialConverter.super.keysOnRouteWithoutKeyAuth(exchange);
 		}
 		HttpHeaders headers = exchange.getRequest().getHeaders();
-		String first = null;
-		boolean inBearer = false;
-		if (this.bearerHeader != null) {
-			for (String value : valuesOf(headers, this.bearerHeader)) {
-				if (isBearer(value) && hasPrefix(value.substring(BEARER.length()).strip())) {
-					first = (first != null) ? first : value.substring(BEARER.length()).strip();
-					inBearer = true;
-				}
-			}
-		}
-		boolean inApiKeyHeader = false;
-		if (this.apiKeyHeader != null) {
-			for (String value : valuesOf(headers, this.apiKeyHeader)) {
-				if (hasPrefix(value.strip())) {
-					first = (first != null) ? first : value.strip();
-					inApiKeyHeader = true;
-				}
-			}
-		}
-		String param = queryParam(exchange);
-		boolean inQuery = false;
-		if (param != null) {
-			List<String> values = exchange.getRequest().getQueryParams().get(param);
-			for (String value : (values != null) ? values : List.<String>of()) {
-				if (value != null && hasPrefix(value.strip())) {
-					first = (first != null) ? first : value.strip();
-					inQuery = true;
-				}
-			}
-		}
-		return (first != null) ? new ApiKeyCredential(first, sources(inBearer, inApiKeyHeader), inQuery ? param : null)
+		String inBearer = (this.bearerHeader != null) ? firstKeyIn(headers.get(this.bearerHeader), true) : null;
+		String inApiKeyHeader = (this.apiKeyHeader != null) ? firstKeyIn(headers.get(this.apiKeyHeader), false)
 				: null;
+		String param = queryParam(exchange);
+		String inQuery = (param != null) ? firstKeyIn(exchange.getRequest().getQueryParams().get(param), false) : null;
+		String first = (inBearer != null) ? inBearer : (inApiKeyHeader != null) ? inApiKeyHeader : inQuery;
+		if (first == null) {
+			return null;
+		}
+		return new ApiKeyCredential(first, sources(inBearer != null, inApiKeyHeader != null),
+				(inQuery != null) ? param : null);
 	}
 
-	private static List<String> valuesOf(HttpHeaders headers, String name) {
-		List<String> values = headers.get(name);
-		return (values != null) ? values : List.of();
+	/** The first of {@code values} (as bearer tokens, or bare) that has the keys' prefix. */
+	private @Nullable String firstKeyIn(@Nullable List<String> values, boolean bearer) {
+		if (values == null) {
+			return null;
+		}
+		for (String value : values) {
+			String token = (value == null) ? null : bearer ? bearerToken(value) : value.strip();
+			if (token != null && hasPrefix(token)) {
+				return token;
+			}
+		}
+		return null;
 	}
 
 	private boolean hasPrefix(String token) {
@@ -235,12 +223,18 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 		return !name.isEmpty() && name.chars().allMatch((c) -> c > 0x20 && c < 0x7f && "&=#".indexOf(c) < 0);
 	}
 
-	/** {@code Bearer} alone or followed by whitespace, in any letter case. */
-	private static boolean isBearer(String value) {
+	/**
+	 * The token of a {@code Bearer} value (the scheme in any letter case, alone or followed by
+	 * whitespace), stripped and possibly empty; {@code null} for a value of another scheme.
+	 */
+	private static @Nullable String bearerToken(String value) {
 		if (!value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-			return false;
+			return null;
 		}
-		return value.length() == BEARER.length() || Character.isWhitespace(value.charAt(BEARER.length()));
+		if (value.length() > BEARER.length() && !Character.isWhitespace(value.charAt(BEARER.length()))) {
+			return null;
+		}
+		return value.substring(BEARER.length()).strip();
 	}
 
 }
