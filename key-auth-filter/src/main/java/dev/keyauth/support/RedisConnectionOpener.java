@@ -80,6 +80,14 @@ public final class RedisConnectionOpener implements AutoCloseable {
 		return this.openedOnly;
 	}
 
+	/**
+	 * Whether {@code factory} is the one this opener opens, so that calls through it can go
+	 * through {@link #connectionFactory()} instead.
+	 */
+	public boolean opens(ReactiveRedisConnectionFactory factory) {
+		return factory == this.connectionFactory;
+	}
+
 	private @Nullable RuntimeException tryOpen() {
 		try {
 			this.connectionFactory.getReactiveConnection().close();

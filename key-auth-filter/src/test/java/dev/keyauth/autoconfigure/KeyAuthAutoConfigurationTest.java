@@ -56,9 +56,12 @@ import io.micrometer.observation.ObservationHandler;
 import io.micrometer.observation.ObservationRegistry;
 import org.mockito.Mockito;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.cloud.gateway.filter.ratelimit.KeyResolver;
+import org.springframework.cloud.gateway.filter.ratelimit.RateLimiter;
+import org.springframework.cloud.gateway.filter.ratelimit.RedisRateLimiter;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration;
 import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
@@ -338,6 +341,44 @@ class KeyAuthAutoConfigurationTest {
 				assertThat(request.headers().containsHeader("X-RateLimit-Remaining")).isFalse();
 				assertThat(request.tokensLeftInRedis()).isEqualTo(100 - 1);
 			});
+	}
+
+	@Test
+	void theGatewaysOwnRateLimiterWaitsForTheRedisConnectionToo() {
+		ReactiveWebApplicationContextRunner withGatewayRedis = this.withRedis
+			.withConfiguration(AutoConfigurations.of(GATEWAY_REDIS_AUTO_CONFIGURATION,
+					KeyAuthGatewayRateLimiterAutoConfiguration.class))
+			.withBean(ConfigurationService.class, () -> mock(ConfigurationService.class));
+		// Made by the plugin, with the gateway's script, and counting in Redis.
+		withGatewayRedis.run((context) -> {
+			assertThat(context).hasSingleBean(RedisRateLimiter.class);
+			assertThat(context.getBeanFactory().getBeanDefinition("redisRateLimiter").getFactoryBeanName())
+				.isEqualTo(KeyAuthGatewayRateLimiterAutoConfiguration.class.getName());
+			assertThat(remainingAfterOneRequest(context)).isEqualTo(9);
+		});
+		// Redis down at start-up: the limiter's call fails at once, on a thread that must not
+		// block (the gateway's own bean would connect there, which BlockHound reports), and the
+		// gateway's limiter lets the request through as it does for any Redis failure.
+		withGatewayRedis.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:9")
+			.run((context) -> assertThat(remainingAfterOneRequest(context)).isEqualTo(-1));
+		// The application's own limiter, or the gateway's Redis support switched off: nothing.
+		RedisRateLimiter own = new RedisRateLimiter(1, 1);
+		withGatewayRedis.withBean("ownLimiter", RedisRateLimiter.class, () -> own)
+			.run((context) -> assertThat(context.getBean(RedisRateLimiter.class)).isSameAs(own));
+		withGatewayRedis.withPropertyValues("spring.cloud.gateway.server.webflux.redis.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(RedisRateLimiter.class));
+	}
+
+	/** X-RateLimit-Remaining after one request of a new id on a route allowing bursts of 10. */
+	private static long remainingAfterOneRequest(ApplicationContext context) {
+		RedisRateLimiter limiter = context.getBean(RedisRateLimiter.class);
+		limiter.getConfig().put("limited", new RedisRateLimiter.Config().setReplenishRate(10).setBurstCapacity(10));
+		String id = UUID.randomUUID().toString();
+		RateLimiter.Response response = Mono.defer(() -> limiter.isAllowed("limited", id))
+			.subscribeOn(Schedulers.parallel())
+			.block(Duration.ofSeconds(10));
+		assertThat(response.isAllowed()).isTrue();
+		return Long.parseLong(response.getHeaders().get(RedisRateLimiter.REMAINING_HEADER));
 	}
 
 	/** The gateway's own, which provides its rate-limit script (not a public class). */

@@ -70,6 +70,9 @@ class DegradedModesTest {
 
 	static GatewayInstance late;
 
+	/** The Redis proxy of {@link #late} alone. */
+	static TcpProxy lateRedis;
+
 	static GatewayInstance quiet;
 
 	final ApiKeyGenerator generator = new ApiKeyGenerator(new ApiKeyFormat("sk_live_"));
@@ -108,7 +111,7 @@ class DegradedModesTest {
 	@AfterAll
 	static void stop() {
 		AutoCloseable watchClientShutdown = (watchClient != null) ? watchClient::shutdown : null;
-		Instances.closeAll(late, quiet, a, b, postgres, redis, upstream, watch, watchClientShutdown);
+		Instances.closeAll(late, lateRedis, quiet, a, b, postgres, redis, upstream, watch, watchClientShutdown);
 	}
 
 	@AfterEach
@@ -185,6 +188,20 @@ class DegradedModesTest {
 			return Duration.ofNanos(System.nanoTime() - this.lastNanos);
 		}
 
+	}
+
+	/** The X-RateLimit-Remaining header of a request to the gateway's own rate-limited route. */
+	private static String rateLimitRemaining(GatewayInstance instance, String key) {
+		return instance.proxy()
+			.get()
+			.uri("/gateway-limited/x")
+			.header("X-API-Key", key)
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(Void.class)
+			.getResponseHeaders()
+			.getFirst("X-RateLimit-Remaining");
 	}
 
 	private static double redisHits(GatewayInstance instance) {
@@ -480,8 +497,25 @@ class DegradedModesTest {
 
 	@Test
 	void anInstanceStartedWhileRedisIsDownSubscribesOnceItIsBack() {
-		redis.cut();
+		// Unreachable the harder way, for this instance only: its connections open but nothing
+		// answers (a partition), so that a connect made on an event loop would hold it there
+		// (refused at once, a connect can end before the caller ever waits on it).
+		lateRedis = new TcpProxy(TestRedis.host(), TestRedis.port());
+		lateRedis.partition();
 		Map<String, String> properties = instanceProperties();
+		properties.put("spring.data.redis.url", "redis://127.0.0.1:" + lateRedis.port());
+		properties.put("spring.data.redis.connect-timeout", "1s");
+		// A route with the gateway's own rate limiter, which counts per key through the plugin's
+		// KeyResolver: its Redis calls must not connect from an event loop either.
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].id", "gateway-limited");
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].uri", upstream.uri());
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].order", "-1");
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].predicates[0]", "Path=/gateway-limited/**");
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].filters[0].name", "RequestRateLimiter");
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].filters[0].args.redis-rate-limiter.replenishRate",
+				"100");
+		properties.put("spring.cloud.gateway.server.webflux.routes[1].filters[0].args.redis-rate-limiter.burstCapacity",
+				"100");
 		// Closed with the others after all tests: closing an instance releases the Reactor Netty
 		// resources that every instance in this JVM shares.
 		late = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
@@ -495,8 +529,11 @@ class DegradedModesTest {
 		// fails this test for, also where the Redis tier takes it for a miss).
 		assertThat(late.status("/x", key)).isEqualTo(200);
 		assertThat(late.status("/x", this.generator.generateKey())).isEqualTo(401);
+		// The gateway's limiter cannot reach Redis and lets the request through, as it does with
+		// any Redis failure, saying so with -1 tokens left.
+		assertThat(rateLimitRemaining(late, key)).isEqualTo("-1");
 
-		redis.restore();
+		lateRedis.restore();
 		// Connected in the background, and the Redis tier in use again (once its breaker, opened
 		// by the failures, lets calls through): a key b has just read from the store, and so
 		// written to Redis, is a Redis hit for this instance.
@@ -509,6 +546,8 @@ class DegradedModesTest {
 			Instances.sleep(100);
 			return readByB && late.status("/x", anotherKey) == 200 && redisHits(late) > redisHits;
 		});
+		// And the gateway's limiter counts in Redis again: 100 tokens, one taken.
+		Instances.await(10_000, () -> "99".equals(rateLimitRemaining(late, key)));
 		late.awaitHearingInvalidations(20_000);
 		// Subscribed now: another instance's revocation arrives as a message, well before the
 		// trust bound (1 s past the last heartbeat) would have the key read again.
