@@ -68,12 +68,40 @@ class KeyAuthCacheConfiguration {
 				cache.getRedis().getTtl(), cache.getInvalidation().getUnconfirmedTrust(), cache.getStaleIfError(),
 				Duration.ofSeconds(1), cache.getLocal().getRefreshAhead());
 		Duration storeTimeout = properties.getStore().getTimeout();
+		RedisKeyCache redisTier = redis.getIfAvailable();
+		Clock wallClock = clock.getIfAvailable(Clock::systemUTC);
 		TieredApiKeyLookup lookup = new TieredApiKeyLookup(store::findByHash,
-				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redis.getIfAvailable(), policy,
-				clock.getIfAvailable(Clock::systemUTC), MonotonicClock.SYSTEM, storeTimeout,
-				CircuitBreakers.forCallsWithin("keyauth-store", storeTimeout));
+				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redisTier, policy, wallClock,
+				MonotonicClock.SYSTEM, storeTimeout, CircuitBreakers.forCallsWithin("keyauth-store", storeTimeout));
 		lookup.setMetrics(metrics);
+		if (redisTier != null) {
+			learnEarlierChanges(store, lookup, wallClock, storeTimeout);
+		}
 		return lookup;
+	}
+
+	/**
+	 * Reads the keys changed within the age a Redis entry may have, so that this instance passes
+	 * over entries read before those changes as the instances that heard of them do
+	 * ({@link TieredApiKeyLookup#heardOfEarlierChange}). Once, at start-up, where waiting is
+	 * allowed. A store that cannot be read then (with migrations on, start-up has just reached
+	 * it) leaves the instance as it would be without: it starts, and says what it cannot rule out.
+	 */
+	private static void learnEarlierChanges(ApiKeyStore store, TieredApiKeyLookup lookup, Clock clock,
+			Duration timeout) {
+		Duration window = lookup.changesWorthKnowing();
+		try {
+			store.changedSince(clock.instant().minus(window), TieredApiKeyLookup.CHANGES_REMEMBERED)
+				.doOnNext((change) -> lookup.heardOfEarlierChange(change.hash(), change.at()))
+				.then()
+				.block(timeout.plusSeconds(5));
+		}
+		catch (RuntimeException ex) {
+			LogFactory.getLog(KeyAuthCacheConfiguration.class)
+				.warn("Could not read the API keys changed in the last " + window.toSeconds() + " s from the key store ("
+						+ ex + "); for that long, a Redis entry of such a key read before its change is held to its "
+						+ "age alone by this instance");
+		}
 	}
 
 	@Bean

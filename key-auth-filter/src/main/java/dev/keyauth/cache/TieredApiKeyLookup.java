@@ -2,6 +2,7 @@ package dev.keyauth.cache;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,9 @@ import reactor.core.publisher.Mono;
  */
 public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 
+	/** How many of the keys changed recently an instance remembers (about 150 bytes each). */
+	public static final int CHANGES_REMEMBERED = 100_000;
+
 	// One instance for every load the bound ends: a stack trace would only show the JDK's timer.
 	private static final TimeoutException LOAD_NEVER_ENDED = new TimeoutException(
 			"The key lookup did not end within the tiers' timeouts");
@@ -81,8 +85,9 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 	private volatile KeyAuthMetrics metrics = KeyAuthMetrics.NONE;
 
 	/**
-	 * When this instance last heard of a change to each key, for as long as a Redis entry read
-	 * before it could still pass {@link #couldStillBeInRedis}. Two rules read it: a load that the
+	 * When this instance last heard of a change to each key (or, for changes made before it
+	 * started, when the change was made), for as long as a Redis entry read before it could
+	 * still pass {@link #couldStillBeInRedis}. Two rules read it: a load that the
 	 * change overtook does not write its answer to Redis, and a Redis entry read from the store
 	 * before the change is not used, whoever wrote it back.
 	 */
@@ -120,11 +125,11 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			.plusSeconds(1)
 			.toMillis();
 		this.maxRedisAgeMillis = Math.max(policy.redisTtl().toMillis(), policy.negativeTtl().toMillis()) + 60_000;
-		// Bounded (about 150 bytes a key), so that a flood of changes, or of invalidations forged
-		// by someone with access to Redis, cannot grow it without end. Past the bound Caffeine
-		// drops some, and entries read before those changes are held to the age rule alone.
+		// Bounded, so that a flood of changes, or of invalidations forged by someone with access
+		// to Redis, cannot grow it without end. Past the bound Caffeine drops some, and entries
+		// read before those changes are held to the age rule alone.
 		this.recentEvictions = Caffeine.newBuilder()
-			.maximumSize(100_000)
+			.maximumSize(CHANGES_REMEMBERED)
 			.expireAfterWrite(Duration.ofMillis(this.maxRedisAgeMillis))
 			.executor(Runnable::run)
 			.build();
@@ -307,6 +312,33 @@ public class TieredApiKeyLookup implements ApiKeyLookup, LocalCacheEvictions {
 			// Also discards a load in flight for this hash: its answer may predate the change.
 			this.local.synchronous().invalidate(hash);
 		}
+	}
+
+	/**
+	 * How far back a change to a key can still matter to this instance: the oldest a Redis entry
+	 * may be and still be used. A starting instance reads the changes made within it from the
+	 * store and passes each to {@link #heardOfEarlierChange}.
+	 */
+	public Duration changesWorthKnowing() {
+		return Duration.ofMillis(this.maxRedisAgeMillis);
+	}
+
+	/**
+	 * A change to a key made before this instance started, read from the store: from now on a
+	 * Redis entry of that key read from the store no later than {@code changedAt} is passed over,
+	 * as it is by the instances that heard of the change when it was made. Without it an instance
+	 * started after a revocation would have nothing to hold a revoked key's entry against, kept
+	 * and written back to Redis by someone with access to it (or by a query that came back late),
+	 * until the entry's age ruled it out.
+	 */
+	public void heardOfEarlierChange(KeyHash hash, Instant changedAt) {
+		long wallMillis = changedAt.toEpochMilli();
+		// On this instance's own clock, when the change was made: before any load it could
+		// overtake (see evictedSince), so the loads of this instance still share their answers.
+		long nanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(Math.max(0, this.clock.millis() - wallMillis));
+		this.recentEvictions.asMap()
+			.merge(hash, new Eviction(nanos, wallMillis),
+					(heard, earlier) -> (heard.wallMillis() >= earlier.wallMillis()) ? heard : earlier);
 	}
 
 	/**

@@ -75,6 +75,17 @@ public interface ApiKeyStore {
 	Mono<Void> recordUsage(java.util.Collection<KeyUsage> usage);
 
 	/**
+	 * The keys created or changed after {@code since}, at most {@code limit} of them, each with
+	 * the time of its last change. A starting instance reads them so that it can pass over a
+	 * Redis entry read from the store before one of those changes, as the instances that heard of
+	 * the change do. A store that cannot tell signals {@link UnsupportedOperationException} (the
+	 * default): the instance says so at start-up, and holds Redis entries to their age alone.
+	 */
+	default Flux<KeyChange> changedSince(Instant since, int limit) {
+		return Flux.error(new UnsupportedOperationException("This key store does not report recent changes"));
+	}
+
+	/**
 	 * A secret shared by every gateway instance on this store, for signing what they cache for
 	 * each other in Redis: the one stored, or {@code candidate} (64 hex digits) if none was
 	 * stored yet, stored now; when instances start together, all get the one stored first.

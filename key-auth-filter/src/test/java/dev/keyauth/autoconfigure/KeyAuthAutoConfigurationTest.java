@@ -132,6 +132,11 @@ class KeyAuthAutoConfigurationTest {
 				assertThat(context).hasSingleBean(RedisKeyCache.class);
 				assertThat(output).contains("The key store keeps no secret shared by the gateway instances; this "
 						+ "instance signs its Redis cache entries with a secret of its own");
+				// Nor can it report the keys changed recently: the instance says what that leaves.
+				assertThat(output).contains("Could not read the API keys changed in the last 120 s from the key "
+						+ "store (java.lang.UnsupportedOperationException: This key store does not report recent "
+						+ "changes); for that long, a Redis entry of such a key read before its change is held to "
+						+ "its age alone by this instance");
 			});
 	}
 

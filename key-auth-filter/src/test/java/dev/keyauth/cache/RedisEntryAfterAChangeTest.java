@@ -133,10 +133,44 @@ class RedisEntryAfterAChangeTest {
 		assertThat(lookUp(heard).revokedAt()).as("the store's answer, not the kept entry's").isNotNull();
 		assertThat(this.storeQueries.get() - before).isEqualTo(1);
 
-		// What the rule does not cover: an instance that never heard of the change (one started
-		// since) has nothing to hold the entry against, and only the age rule bounds it.
+		// An instance started since never heard of the change: it reads the changes made within
+		// the age an entry may have from the store at start-up, and holds the entry against those.
 		writeBack(kept);
-		assertThat(lookUp(instance(this.store)).revokedAt()).as("started after the revocation").isNull();
+		TieredApiKeyLookup startedSince = instance(this.store);
+		assertThat(startedSince.changesWorthKnowing()).isGreaterThan(Duration.ofSeconds(11));
+		startedSince.heardOfEarlierChange(this.hash, T0.plusSeconds(1));
+		before = this.storeQueries.get();
+		assertThat(lookUp(startedSince).revokedAt()).as("started after the revocation").isNotNull();
+		assertThat(this.storeQueries.get() - before).isEqualTo(1);
+		// Without that (a store that cannot tell), only the age rule bounds it.
+		writeBack(kept);
+		assertThat(lookUp(instance(this.store)).revokedAt()).as("started after, told nothing").isNull();
+	}
+
+	@Test
+	void anEarlierChangeDoesNotOverrideALaterOneHeardOfAndEntriesReadAfterItAreUsed() throws InterruptedException {
+		TieredApiKeyLookup started = instance(this.store);
+		// Another instance reads the store at T0 + 3 s and shares its answer through Redis.
+		this.clock.advance(Duration.ofSeconds(3));
+		lookUp(instance(this.store));
+		awaitRedisEntry();
+		// At T0 + 5 s this instance hears of a change (a message), and only then reads, from the
+		// store, of an earlier one at T0 + 1 s: the later one still rules, and the entry read
+		// before it is passed over.
+		this.clock.advance(Duration.ofSeconds(2));
+		started.evict(this.hash);
+		started.heardOfEarlierChange(this.hash, T0.plusSeconds(1));
+		this.clock.advance(Duration.ofSeconds(1));
+		int before = this.storeQueries.get();
+		lookUp(started);
+		assertThat(this.storeQueries.get() - before).as("read before the change heard of").isEqualTo(1);
+
+		// An instance told only of the change at T0 + 1 s uses the entries read after it.
+		TieredApiKeyLookup told = instance(this.store);
+		told.heardOfEarlierChange(this.hash, T0.plusSeconds(1));
+		before = this.storeQueries.get();
+		lookUp(told);
+		assertThat(this.storeQueries.get() - before).as("a Redis hit").isZero();
 	}
 
 	@Test

@@ -53,6 +53,8 @@ class MultiInstanceTest {
 
 	static GatewayInstance b;
 
+	static GatewayInstance startedSince;
+
 	static RedisClient redisClient;
 
 	static StatefulRedisConnection<String, String> redisConnection;
@@ -66,7 +68,7 @@ class MultiInstanceTest {
 		upstream = new EchoUpstream();
 		postgres = new TcpProxy(TestPostgres.host(), TestPostgres.port());
 		redisProxy = new TcpProxy(TestRedis.host(), TestRedis.port());
-		Map<String, String> properties = Instances.properties(postgres, redisProxy, upstream);
+		Map<String, String> properties = properties();
 		a = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
 		b = GatewayInstance.start(MinimalGatewayApplication.class, properties, ADMIN_TOKEN);
 		redisClient = RedisClient.create(TestRedis.url());
@@ -74,9 +76,20 @@ class MultiInstanceTest {
 		redis = redisConnection.sync();
 	}
 
+	/**
+	 * Small connection pools: this class starts a third instance while the suite's cached test
+	 * contexts hold connections too, and PostgreSQL takes 100 clients in all.
+	 */
+	private static Map<String, String> properties() {
+		Map<String, String> properties = Instances.properties(postgres, redisProxy, upstream);
+		properties.put("spring.r2dbc.pool.initial-size", "1");
+		properties.put("spring.r2dbc.pool.max-size", "4");
+		return properties;
+	}
+
 	@AfterAll
 	static void stop() {
-		Instances.closeAll(a, b, redisConnection, (redisClient != null) ? redisClient::shutdown : null, postgres,
+		Instances.closeAll(startedSince, a, b, redisConnection, (redisClient != null) ? redisClient::shutdown : null, postgres,
 				redisProxy, upstream);
 	}
 
@@ -134,6 +147,30 @@ class MultiInstanceTest {
 		assertThat(b.status("/x", copied)).isEqualTo(401);
 		assertThat(b.status("/x", unsigned)).isEqualTo(401);
 		assertThat(b.storeLookups() - bBefore).as("both read from PostgreSQL instead").isEqualTo(2);
+	}
+
+	@Test
+	void aRevokedKeysEntryWrittenBackToRedisLetsItIntoNoInstanceStartedSince() {
+		Map<String, Object> created = a.admin().create("kept-" + UUID.randomUUID(), List.of());
+		String key = key(created);
+		// Past the creation's invalidation and its repeat, so that B's answer stays in Redis.
+		Instances.sleep(1300);
+		assertThat(b.status("/x", key)).isEqualTo(200);
+		Instances.await(2000, () -> redis.exists(redisKey(key)) == 1);
+		// Someone with access to Redis keeps the genuine, signed entry, and writes it back after
+		// the revocation: well within the age any entry may have.
+		String kept = redis.get(redisKey(key));
+		assertThat(a.revokeUntilRefusedBy(b, created)).isLessThan(java.time.Duration.ofSeconds(1));
+		Instances.sleep(1300);
+		redis.setex(redisKey(key), 300, kept);
+		// An instance started now has heard of no change: it reads the recent ones from
+		// PostgreSQL at start-up, and passes over the entry read before the revocation.
+		// Closed with the others after all tests: closing an instance releases the Reactor Netty
+		// resources that every instance in this JVM shares.
+		startedSince = GatewayInstance.start(MinimalGatewayApplication.class, properties(), ADMIN_TOKEN);
+		int before = startedSince.storeLookups();
+		assertThat(startedSince.status("/x", key)).isEqualTo(401);
+		assertThat(startedSince.storeLookups() - before).as("the store's answer, not the kept entry's").isEqualTo(1);
 	}
 
 	@Test

@@ -47,9 +47,38 @@ abstract class R2dbcApiKeyStoreTest {
 	}
 
 	private NewApiKey newKey(String key, Instant expiresAt) {
+		return newKey(key, expiresAt, Instant.now().truncatedTo(ChronoUnit.MICROS));
+	}
+
+	private NewApiKey newKey(String key, Instant expiresAt, Instant createdAt) {
 		return new NewApiKey(this.generator.generateId(), KeyHash.sha256(key), key.substring(0, 12), this.consumer,
-				"name", List.of("b", "a"), Map.of("plan", "pro", "limits", Map.of("rps", 5)),
-				Instant.now().truncatedTo(ChronoUnit.MICROS), expiresAt);
+				"name", List.of("b", "a"), Map.of("plan", "pro", "limits", Map.of("rps", 5)), createdAt, expiresAt);
+	}
+
+	@Test
+	void reportsTheKeysCreatedOrChangedSinceATimeWithTheirLastChange() {
+		Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+		Instant anHourAgo = now.minus(Duration.ofHours(1));
+		NewApiKey untouched = newKey(this.generator.generateKey(), null, anHourAgo);
+		NewApiKey created = newKey(this.generator.generateKey(), null, now);
+		NewApiKey updated = newKey(this.generator.generateKey(), null, anHourAgo);
+		NewApiKey revoked = newKey(this.generator.generateKey(), null, anHourAgo);
+		for (NewApiKey row : List.of(untouched, created, updated, revoked)) {
+			this.store.create(row).block(Duration.ofSeconds(10));
+		}
+		this.store.setDisabled(updated.id(), now.plusSeconds(1), now.plusSeconds(1)).block(Duration.ofSeconds(10));
+		this.store.revoke(revoked.id(), now.plusSeconds(2)).block(Duration.ofSeconds(10));
+
+		Map<KeyHash, Instant> changes = this.store.changedSince(now.minus(Duration.ofMinutes(1)), 100_000)
+			.collectMap(KeyChange::hash, KeyChange::at)
+			.block(Duration.ofSeconds(10));
+		assertThat(changes).containsEntry(created.hash(), now)
+			.containsEntry(updated.hash(), now.plusSeconds(1))
+			.containsEntry(revoked.hash(), now.plusSeconds(2))
+			.doesNotContainKey(untouched.hash());
+		StepVerifier.create(this.store.changedSince(now.minus(Duration.ofMinutes(1)), 1))
+			.expectNextCount(1)
+			.verifyComplete();
 	}
 
 	@Test

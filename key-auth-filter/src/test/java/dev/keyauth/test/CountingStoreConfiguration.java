@@ -8,6 +8,7 @@ import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyRotation;
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.KeyChange;
 import dev.keyauth.store.NewApiKey;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -61,6 +62,11 @@ public class CountingStoreConfiguration {
 		@Override
 		public Mono<String> sharedSecret(String candidate) {
 			return this.delegate.sharedSecret(candidate);
+		}
+
+		@Override
+		public Flux<KeyChange> changedSince(Instant since, int limit) {
+			return this.delegate.changedSince(since, limit);
 		}
 
 		@Override
