@@ -19,6 +19,7 @@ import dev.keyauth.usage.KeyUsageRecorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.jspecify.annotations.Nullable;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.SynchronousSink;
 
@@ -101,7 +102,7 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
 		RouteKeyAuthPolicy policy = this.policies.forExchange(exchange);
 		if (!policy.enabled()) {
-			return chain.filter(this.identityHeaders.withoutKeyAuth(exchange, keyOnRouteWithoutKeyAuth(exchange)));
+			return withoutKeyAuth(exchange, chain);
 		}
 		exchange.getAttributes().put(KEY_AUTH_POLICY_ATTR, policy);
 		long start = System.nanoTime();
@@ -140,12 +141,25 @@ public class ApiKeyAuthenticationFilter implements GlobalFilter, Ordered {
 	}
 
 	/**
-	 * Where a client sent one of this gateway's keys (by its prefix) to a route that needs none,
-	 * so that it is not forwarded either; {@code null} if there is none. Other bearer tokens are
-	 * the downstream service's business.
+	 * A route that needs no key: forwarded without spoofed identity, and without any of this
+	 * gateway's keys (by their prefix) the client sent all the same. Other bearer tokens are the
+	 * downstream service's business.
 	 */
-	private @Nullable ApiKeyCredential keyOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
-		ApiKeyCredential credential = this.credentialConverter.keysOnRouteWithoutKeyAuth(exchange);
+	private Mono<Void> withoutKeyAuth(ServerWebExchange exchange, GatewayFilterChain chain) {
+		Mono<ApiKeyCredential> keys = this.credentialConverter.keysOnRouteWithoutKeyAuth(exchange);
+		if (keys instanceof Fuseable.ScalarCallable<?>) {
+			// Answered at once, as the default converter always answers: no operator chain.
+			return chain.filter(this.identityHeaders.withoutKeyAuth(exchange, ours(ReadyValues.now(keys))));
+		}
+		// A converter of the application's own that answers later: waited for, so that a key it
+		// finds is not forwarded either. Its errors are not the route's: the request goes on.
+		return keys.onErrorResume((ex) -> Mono.empty())
+			.map((key) -> this.identityHeaders.withoutKeyAuth(exchange, ours(key)))
+			.switchIfEmpty(Mono.fromSupplier(() -> this.identityHeaders.withoutKeyAuth(exchange, null)))
+			.flatMap(chain::filter);
+	}
+
+	private @Nullable ApiKeyCredential ours(@Nullable ApiKeyCredential credential) {
 		return (credential != null && credential.key().startsWith(this.options.keyPrefix())) ? credential : null;
 	}
 

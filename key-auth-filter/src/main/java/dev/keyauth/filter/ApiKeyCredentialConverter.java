@@ -1,6 +1,5 @@
 package dev.keyauth.filter;
 
-import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 import org.springframework.web.server.ServerWebExchange;
@@ -20,17 +19,19 @@ public interface ApiKeyCredentialConverter {
 
 	/**
 	 * Where a request to a route without key auth carries a key all the same, so that the key
-	 * can be removed before the request is forwarded; {@code null} if it carries none. Called
-	 * for every request to such a route, so it must answer at once, without I/O.
+	 * can be removed before the request is forwarded; empty if it carries none. Called for every
+	 * request to such a route: answer with a Mono that is already complete
+	 * ({@code Mono.empty()}, {@code Mono.just(..)}) wherever possible, which the filter reads
+	 * without an operator chain. An answer still to come is waited for, so that a key found later
+	 * is not forwarded either; an error counts as no key.
 	 * <p>
 	 * The filter removes only keys of this gateway (by their prefix), so that other tokens
-	 * reach the downstream services they are meant for. The default answers the credential
-	 * {@link #convert} has already found, and nothing for a request {@code convert} refuses or
-	 * answers later; the default converter also finds the keys of a request that carries two
-	 * different ones.
+	 * reach the downstream services they are meant for. The default answers what {@link #convert}
+	 * answers; the default converter also finds the keys of a request that carries two
+	 * different ones, which {@code convert} refuses.
 	 */
-	default @Nullable ApiKeyCredential keysOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
-		return ReadyValues.now(convert(exchange));
+	default Mono<ApiKeyCredential> keysOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
+		return convert(exchange);
 	}
 
 }

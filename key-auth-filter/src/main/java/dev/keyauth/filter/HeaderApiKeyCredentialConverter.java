@@ -163,7 +163,7 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 	 * Without a prefix configured, as {@link ApiKeyCredentialConverter#keysOnRouteWithoutKeyAuth}.
 	 */
 	@Override
-	public @Nullable ApiKeyCredential keysOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
+	public Mono<ApiKeyCredential> keysOnRouteWithoutKeyAuth(ServerWebExchange exchange) {
 		if (this.keyPrefix == null) {
 			return ApiKeyCredentialConverter.super.keysOnRouteWithoutKeyAuth(exchange);
 		}
@@ -175,10 +175,10 @@ public class HeaderApiKeyCredentialConverter implements ApiKeyCredentialConverte
 		String inQuery = (param != null) ? firstKeyIn(exchange.getRequest().getQueryParams().get(param), false) : null;
 		String first = (inBearer != null) ? inBearer : (inApiKeyHeader != null) ? inApiKeyHeader : inQuery;
 		if (first == null) {
-			return null;
+			return Mono.empty();
 		}
-		return new ApiKeyCredential(first, sources(inBearer != null, inApiKeyHeader != null),
-				(inQuery != null) ? param : null);
+		return Mono.just(new ApiKeyCredential(first, sources(inBearer != null, inApiKeyHeader != null),
+				(inQuery != null) ? param : null));
 	}
 
 	/** The first of {@code values} (as bearer tokens, or bare) that has the keys' prefix. */

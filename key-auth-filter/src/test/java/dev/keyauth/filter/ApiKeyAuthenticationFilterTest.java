@@ -236,6 +236,35 @@ class ApiKeyAuthenticationFilterTest {
 	}
 
 	@Test
+	void aConverterThatAnswersLaterIsWaitedForOnAPublicRouteSoItsKeyIsNotForwarded() {
+		this.authenticator = (key) -> Mono.error(new AssertionError("a public route must not authenticate"));
+		Route open = route(Map.of("keyauth", Map.of("enabled", false)));
+		// An application's own converter that answers asynchronously, and does not override
+		// keysOnRouteWithoutKeyAuth: its key in X-Token is removed all the same.
+		this.converter = (exchange) -> Mono.justOrEmpty(exchange.getRequest().getHeaders().getFirst("X-Token"))
+			.map((token) -> new ApiKeyCredential(token, List.of("X-Token")))
+			.delayElement(Duration.ofMillis(10));
+		this.forwarded.set(null);
+		run(MockServerHttpRequest.get("/health").header("X-Token", GOOD).header("Accept", "*/*"), open);
+		HttpHeaders headers = this.forwarded.get().getRequest().getHeaders();
+		assertThat(headers.containsHeader("X-Token")).isFalse();
+		assertThat(headers.getFirst("Accept")).isEqualTo("*/*");
+		// Not one of this gateway's keys (another prefix): the downstream service's business.
+		this.forwarded.set(null);
+		run(MockServerHttpRequest.get("/health").header("X-Token", "theirs"), open);
+		assertThat(this.forwarded.get().getRequest().getHeaders().getFirst("X-Token")).isEqualTo("theirs");
+		// No key at all, and a converter that fails later: forwarded, without spoofed identity.
+		this.forwarded.set(null);
+		run(MockServerHttpRequest.get("/health").header("X-Consumer-Id", "admin"), open);
+		assertThat(this.forwarded.get().getRequest().getHeaders().containsHeader("X-Consumer-Id")).isFalse();
+		this.converter = (exchange) -> Mono.<ApiKeyCredential>error(new IllegalStateException("broken"))
+			.delaySubscription(Duration.ofMillis(10));
+		this.forwarded.set(null);
+		run(MockServerHttpRequest.get("/health").header("X-Consumer-Id", "admin"), open);
+		assertThat(this.forwarded.get().getRequest().getHeaders().containsHeader("X-Consumer-Id")).isFalse();
+	}
+
+	@Test
 	void aKeyNextToTheDownstreamsOwnBearerTokenAuthenticatesAndTheTokenGoesOn() {
 		this.converter = new HeaderApiKeyCredentialConverter("Authorization", "X-API-Key", null, "sk_live_");
 		run(MockServerHttpRequest.get("/orders").header("Authorization", "Bearer eyJhbGciOi.e30.sig")
