@@ -2,6 +2,7 @@ package dev.keyauth.autoconfigure;
 
 import java.util.List;
 
+import dev.keyauth.ratelimit.BoundedScriptRedisTemplate;
 import dev.keyauth.support.RedisConnectionOpener;
 
 import org.springframework.beans.factory.annotation.Qualifier;
@@ -31,7 +32,9 @@ import org.springframework.data.redis.core.script.RedisScript;
  * packets), and the other event loops would queue behind the lock. Through the opener those
  * calls fail at once until the connection is open, and the gateway's limiter does with them
  * what it does with any Redis failure: it lets the request through (its own choice, shown by
- * {@code X-RateLimit-Remaining: -1}).
+ * {@code X-RateLimit-Remaining: -1}). Its scripts also get {@code keyauth.rate-limit.timeout}
+ * and a circuit breaker ({@link BoundedScriptRedisTemplate}), as the plugin's own limit checks
+ * have: the gateway's limiter has no timeout of its own.
  * <p>
  * Registered ahead of the gateway's Redis auto-configuration, whose bean backs off for this one.
  * Backs off itself for an application's own {@code RedisRateLimiter}, when the gateway's Redis
@@ -50,11 +53,13 @@ public final class KeyAuthGatewayRateLimiterAutoConfiguration {
 	@ConditionalOnMissingBean
 	RedisRateLimiter redisRateLimiter(RedisConnectionOpener connection, ReactiveStringRedisTemplate redisTemplate,
 			@Qualifier(RedisRateLimiter.REDIS_SCRIPT_NAME) RedisScript<List<Long>> script,
-			ConfigurationService configurationService) {
+			ConfigurationService configurationService, KeyAuthProperties properties) {
 		// The script reads its Lua text from the class path on first use: here, not on an event loop.
 		script.getSha1();
 		ReactiveStringRedisTemplate template = connection.opens(redisTemplate.getConnectionFactory())
-				? new ReactiveStringRedisTemplate(connection.connectionFactory()) : redisTemplate;
+				? new BoundedScriptRedisTemplate(connection.connectionFactory(),
+						properties.getRateLimit().getTimeout())
+				: redisTemplate;
 		return new RedisRateLimiter(template, script, configurationService);
 	}
 

@@ -863,7 +863,8 @@ public class KeyAuthProperties implements Validator {
 		private boolean failOpen = true;
 
 		/**
-		 * Longest a rate-limit check may take before Redis counts as unavailable.
+		 * Longest a rate-limit check may take before Redis counts as unavailable: the plugin's
+		 * per-key limits, and the gateway's own RequestRateLimiter's Redis calls.
 		 */
 		private Duration timeout = Duration.ofMillis(100);
 

@@ -366,6 +366,19 @@ class KeyAuthAutoConfigurationTest {
 		// gateway's limiter lets the request through as it does for any Redis failure.
 		withGatewayRedis.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:9")
 			.run((context) -> assertThat(remainingAfterOneRequest(context)).isEqualTo(-1));
+		// A Redis that stops answering: the limiter's script ends within keyauth.rate-limit.timeout
+		// (100 ms), not Lettuce's command timeout of a minute, and the request goes through.
+		try (dev.keyauth.test.TcpProxy proxy = new dev.keyauth.test.TcpProxy(dev.keyauth.test.TestRedis.host(),
+				dev.keyauth.test.TestRedis.port())) {
+			withGatewayRedis
+				.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:" + proxy.port(),
+						"spring.data.redis.timeout=1m")
+				.run((context) -> {
+					assertThat(remainingAfterOneRequest(context)).isEqualTo(9);
+					proxy.blackHoleOpenConnections();
+					assertThat(remainingAfterOneRequest(context)).isEqualTo(-1);
+				});
+		}
 		// The application's own limiter, or the gateway's Redis support switched off: nothing.
 		RedisRateLimiter own = new RedisRateLimiter(1, 1);
 		withGatewayRedis.withBean("ownLimiter", RedisRateLimiter.class, () -> own)
