@@ -29,6 +29,10 @@ public final class CircuitBreakers {
 			.slowCallRateThreshold(100)
 			.waitDurationInOpenState(Duration.ofSeconds(1))
 			.permittedNumberOfCallsInHalfOpenState(2)
+			// An open breaker refuses every call, one per request: its refusal needs no stack
+			// trace, which would cost each of them a stack walk (and, where a caller such as the
+			// gateway's rate limiter logs it, a screenful of log).
+			.writableStackTraceEnabled(false)
 			.build());
 	}
 
