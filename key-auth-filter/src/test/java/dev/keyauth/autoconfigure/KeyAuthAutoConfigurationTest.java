@@ -353,7 +353,10 @@ class KeyAuthAutoConfigurationTest {
 		ReactiveWebApplicationContextRunner withGatewayRedis = this.withRedis
 			.withConfiguration(AutoConfigurations.of(GATEWAY_REDIS_AUTO_CONFIGURATION,
 					KeyAuthGatewayRateLimiterAutoConfiguration.class))
-			.withBean(ConfigurationService.class, () -> mock(ConfigurationService.class));
+			.withBean(ConfigurationService.class, () -> mock(ConfigurationService.class))
+			// Well above what a first script call may take on a slow machine, well below Lettuce's
+			// command timeout below.
+			.withPropertyValues("keyauth.rate-limit.timeout=2s");
 		// Made by the plugin, with the gateway's script, and counting in Redis.
 		withGatewayRedis.run((context) -> {
 			assertThat(context).hasSingleBean(RedisRateLimiter.class);
@@ -366,8 +369,8 @@ class KeyAuthAutoConfigurationTest {
 		// gateway's limiter lets the request through as it does for any Redis failure.
 		withGatewayRedis.withPropertyValues("spring.data.redis.url=redis://127.0.0.1:9")
 			.run((context) -> assertThat(remainingAfterOneRequest(context)).isEqualTo(-1));
-		// A Redis that stops answering: the limiter's script ends within keyauth.rate-limit.timeout
-		// (100 ms), not Lettuce's command timeout of a minute, and the request goes through.
+		// A Redis that stops answering: the limiter's script ends within keyauth.rate-limit.timeout,
+		// not Lettuce's command timeout of a minute, and the request goes through.
 		try (dev.keyauth.test.TcpProxy proxy = new dev.keyauth.test.TcpProxy(dev.keyauth.test.TestRedis.host(),
 				dev.keyauth.test.TestRedis.port())) {
 			withGatewayRedis
