@@ -40,8 +40,9 @@ public final class KeyAuthRateLimitAutoConfiguration {
 			ObjectProvider<MeterRegistry> meterRegistry) {
 		KeyAuthProperties.RateLimiting rateLimit = properties.getRateLimit();
 		// The gateway's script reads its Lua text from the class path on first use; read it here,
-		// at start-up, so that the first call of the gateway's own RequestRateLimiter does not
-		// read a file on an event loop (this plugin's limiter keeps a copy of the text anyway).
+		// at start-up, so that the first call of a RedisRateLimiter of the application's own
+		// (for which KeyAuthGatewayRateLimiterAutoConfiguration, which reads it too, backs off)
+		// does not read a file on an event loop. This plugin's limiter keeps a copy of the text.
 		script.getSha1();
 		MeterRegistry registry = meterRegistry.getIfAvailable();
 		Counter failures = (registry != null) ? Counter.builder("keyauth.ratelimit.redis.failures")
