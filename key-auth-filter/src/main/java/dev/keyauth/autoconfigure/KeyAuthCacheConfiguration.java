@@ -7,6 +7,7 @@ import java.util.HexFormat;
 
 import dev.keyauth.cache.CacheInvalidator;
 import dev.keyauth.cache.CachePolicy;
+import dev.keyauth.cache.EarlierChangesReader;
 import dev.keyauth.cache.HeartbeatObservationPredicate;
 import dev.keyauth.cache.InvalidationBus;
 import dev.keyauth.cache.IoEventLoopGroupProvider;
@@ -74,34 +75,23 @@ class KeyAuthCacheConfiguration {
 				cache.getLocal().isEnabled() ? cache.getLocal().getMaxSize() : 0, redisTier, policy, wallClock,
 				MonotonicClock.SYSTEM, storeTimeout, CircuitBreakers.forCallsWithin("keyauth-store", storeTimeout));
 		lookup.setMetrics(metrics);
-		if (redisTier != null) {
-			learnEarlierChanges(store, lookup, wallClock, storeTimeout);
-		}
 		return lookup;
 	}
 
 	/**
-	 * Reads the keys changed within the age a Redis entry may have, so that this instance passes
-	 * over entries read before those changes as the instances that heard of them do
-	 * ({@link TieredApiKeyLookup#heardOfEarlierChange}). Once, at start-up, where waiting is
-	 * allowed. A store that cannot be read then (with migrations on, start-up has just reached
-	 * it) leaves the instance as it would be without: it starts, and says what it cannot rule out.
+	 * What a starting instance learns of the keys changed before it started, so that it passes
+	 * over Redis entries read before those changes as the instances that heard of them do.
+	 * Read here, on the start-up thread, before the server takes requests.
 	 */
-	private static void learnEarlierChanges(ApiKeyStore store, TieredApiKeyLookup lookup, Clock clock,
-			Duration timeout) {
-		Duration window = lookup.changesWorthKnowing();
-		try {
-			store.changedSince(clock.instant().minus(window), TieredApiKeyLookup.CHANGES_REMEMBERED)
-				.doOnNext((change) -> lookup.heardOfEarlierChange(change.hash(), change.at()))
-				.then()
-				.block(timeout.plusSeconds(5));
-		}
-		catch (RuntimeException ex) {
-			LogFactory.getLog(KeyAuthCacheConfiguration.class)
-				.warn("Could not read the API keys changed in the last " + window.toSeconds() + " s from the key store ("
-						+ ex + "); for that long, a Redis entry of such a key read before its change is held to its "
-						+ "age alone by this instance");
-		}
+	@Bean
+	@ConditionalOnBean({ TieredApiKeyLookup.class, RedisKeyCache.class })
+	@ConditionalOnMissingBean
+	EarlierChangesReader earlierChangesReader(ApiKeyStore store, TieredApiKeyLookup lookup,
+			KeyAuthProperties properties, ObjectProvider<Clock> clock) {
+		EarlierChangesReader reader = new EarlierChangesReader(store, lookup, clock.getIfAvailable(Clock::systemUTC),
+				properties.getStore().getTimeout());
+		reader.read();
+		return reader;
 	}
 
 	@Bean

@@ -26,6 +26,7 @@ import dev.keyauth.key.ApiKeyGenerator;
 import dev.keyauth.store.ApiKeyChangeListener;
 import dev.keyauth.store.ApiKeyLookup;
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.cache.EarlierChangesReader;
 import dev.keyauth.cache.HeartbeatObservationPredicate;
 import dev.keyauth.cache.IoEventLoopGroupProvider;
 import dev.keyauth.cache.RedisInvalidationBus;
@@ -133,10 +134,13 @@ class KeyAuthAutoConfigurationTest {
 				assertThat(output).contains("The key store keeps no secret shared by the gateway instances; this "
 						+ "instance signs its Redis cache entries with a secret of its own");
 				// Nor can it report the keys changed recently: the instance says what that leaves.
+				assertThat(context).hasSingleBean(EarlierChangesReader.class);
 				assertThat(output).contains("Could not read the API keys changed in the last 120 s from the key "
 						+ "store (java.lang.UnsupportedOperationException: This key store does not report recent "
-						+ "changes); for that long, a Redis entry of such a key read before its change is held to "
-						+ "its age alone by this instance");
+						+ "changes); a Redis entry of such a key read before its change is held to its age alone "
+						+ "by this instance");
+				// Asking again would not help: nothing goes on trying.
+				assertThat(output).doesNotContain("trying again in the background");
 			});
 	}
 
@@ -180,7 +184,8 @@ class KeyAuthAutoConfigurationTest {
 		this.runner.run((context) -> {
 			assertThat(context).hasSingleBean(TieredApiKeyLookup.class)
 				.doesNotHaveBean(RedisKeyCache.class)
-				.doesNotHaveBean(RedisInvalidationBus.class);
+				.doesNotHaveBean(RedisInvalidationBus.class)
+				.doesNotHaveBean(EarlierChangesReader.class);
 		});
 	}
 
@@ -189,6 +194,7 @@ class KeyAuthAutoConfigurationTest {
 		this.withRedis.run((context) -> assertThat(context).hasSingleBean(RedisKeyCache.class)
 			.hasSingleBean(RedisInvalidationBus.class)
 			.hasSingleBean(TieredApiKeyLookup.class)
+			.hasSingleBean(EarlierChangesReader.class)
 			.hasBean("keyAuthLettuceFailFast")
 			.hasBean("keyAuthLettuceDeadConnectionDetection"));
 		this.runner

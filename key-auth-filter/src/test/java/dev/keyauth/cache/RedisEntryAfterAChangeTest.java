@@ -12,12 +12,16 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.keyauth.key.KeyHash;
 import dev.keyauth.store.ApiKey;
 import dev.keyauth.store.ApiKeyLookup;
+import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.store.KeyChange;
 import dev.keyauth.test.MutableClock;
 import dev.keyauth.test.TestRedis;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.mockito.Mockito;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.json.JsonMapper;
@@ -26,6 +30,7 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.mock;
 
 /**
  * A Redis entry read from the store before a change to its key, and found in Redis after the
@@ -145,6 +150,77 @@ class RedisEntryAfterAChangeTest {
 		// Without that (a store that cannot tell), only the age rule bounds it.
 		writeBack(kept);
 		assertThat(lookUp(instance(this.store)).revokedAt()).as("started after, told nothing").isNull();
+	}
+
+	@Test
+	void anInstanceStartedWhileTheStoreCouldNotReportChangesLearnsThemOnceItCan() throws InterruptedException {
+		assertThat(lookUp(instance(this.store)).revokedAt()).isNull();
+		String kept = awaitRedisEntry();
+		this.clock.advance(Duration.ofSeconds(1));
+		this.row.set(this.revoked);
+		this.cache.delete(this.hash).block(Duration.ofSeconds(5));
+		this.clock.advance(Duration.ofSeconds(10));
+		writeBack(kept);
+
+		// The instance starts while the store is unreachable; it answers on the third attempt.
+		AtomicInteger attempts = new AtomicInteger();
+		ApiKeyStore changes = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
+		Mockito.doAnswer((call) -> Flux.defer(() -> (attempts.incrementAndGet() < 3)
+				? Flux.error(new IllegalStateException("Connection refused"))
+				: Flux.just(new KeyChange(this.hash, T0.plusSeconds(1)))))
+			.when(changes)
+			.changedSince(Mockito.any(), Mockito.anyInt());
+		TieredApiKeyLookup startedSince = instance(this.store);
+		try (EarlierChangesReader reader = new EarlierChangesReader(changes, startedSince, this.clock,
+				Duration.ofSeconds(1), Duration.ofMillis(10))) {
+			reader.read();
+			for (int i = 0; i < 500 && attempts.get() < 3; i++) {
+				Thread.sleep(10);
+			}
+			assertThat(attempts.get()).as("tried again in the background until it could").isEqualTo(3);
+			// The change is applied as the read's element is handed on: give it a moment.
+			Thread.sleep(50);
+		}
+		int before = this.storeQueries.get();
+		assertThat(lookUp(startedSince).revokedAt()).as("the store's answer, not the kept entry's").isNotNull();
+		assertThat(this.storeQueries.get() - before).isEqualTo(1);
+	}
+
+	@Test
+	void closingTheReaderStopsItsBackgroundAttempts() throws InterruptedException {
+		AtomicInteger attempts = new AtomicInteger();
+		ApiKeyStore unreachable = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
+		Mockito.doAnswer((call) -> Flux.defer(() -> {
+			attempts.incrementAndGet();
+			return Flux.error(new IllegalStateException("Connection refused"));
+		})).when(unreachable).changedSince(Mockito.any(), Mockito.anyInt());
+		EarlierChangesReader reader = new EarlierChangesReader(unreachable, instance(this.store), this.clock,
+				Duration.ofSeconds(1), Duration.ofMillis(10));
+		reader.read();
+		for (int i = 0; i < 500 && attempts.get() < 3; i++) {
+			Thread.sleep(10);
+		}
+		assertThat(attempts.get()).as("still trying").isGreaterThanOrEqualTo(3);
+		reader.close();
+		Thread.sleep(100);
+		int afterClose = attempts.get();
+		Thread.sleep(500);
+		assertThat(attempts.get()).as("no attempt after close").isEqualTo(afterClose);
+	}
+
+	@Test
+	void aStoreThatCannotReportChangesIsAskedOnce() {
+		AtomicInteger attempts = new AtomicInteger();
+		ApiKeyStore cannot = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
+		Mockito.doAnswer((call) -> {
+			attempts.incrementAndGet();
+			return Flux.error(new UnsupportedOperationException("This key store does not report recent changes"));
+		}).when(cannot).changedSince(Mockito.any(), Mockito.anyInt());
+		try (EarlierChangesReader reader = new EarlierChangesReader(cannot, instance(this.store), this.clock,
+				Duration.ofSeconds(1), Duration.ofMillis(10))) {
+			reader.read();
+		}
+		assertThat(attempts.get()).isEqualTo(1);
 	}
 
 	@Test
