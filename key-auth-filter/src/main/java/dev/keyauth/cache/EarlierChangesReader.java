@@ -6,14 +6,13 @@ import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.keyauth.store.ApiKeyStore;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
-
-import dev.keyauth.store.ApiKeyStore;
 
 /**
  * Tells a starting instance's lookup which keys changed within the age a Redis entry may have
@@ -91,7 +90,7 @@ public final class EarlierChangesReader implements AutoCloseable {
 			.subscribe(read::set, (ex) -> logger.warn(cannotRule(window, ex)),
 					() -> logger.info((read.get() >= 0)
 							? "Read the " + read.get() + " API keys changed in the last " + window.toSeconds()
-									+ " s from the key store, at attempt " + attempts.get()
+									+ " s from the key store, at attempt " + (attempts.get() + 1) + " (the first at start-up)"
 							: "Stopped asking the key store for the API keys changed before start-up: entries "
 									+ "read before it have aged out of Redis by now"));
 	}
