@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -164,22 +166,21 @@ class RedisEntryAfterAChangeTest {
 
 		// The instance starts while the store is unreachable; it answers on the third attempt.
 		AtomicInteger attempts = new AtomicInteger();
+		// Completes after its element has been handed on, that is, after the lookup was told.
+		CountDownLatch told = new CountDownLatch(1);
 		ApiKeyStore changes = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
 		Mockito.doAnswer((call) -> Flux.defer(() -> (attempts.incrementAndGet() < 3)
 				? Flux.error(new IllegalStateException("Connection refused"))
-				: Flux.just(new KeyChange(this.hash, T0.plusSeconds(1)))))
+				: Flux.just(new KeyChange(this.hash, T0.plusSeconds(1))).doOnComplete(told::countDown)))
 			.when(changes)
 			.changedSince(Mockito.any(), Mockito.anyInt());
 		TieredApiKeyLookup startedSince = instance(this.store);
 		try (EarlierChangesReader reader = new EarlierChangesReader(changes, startedSince, this.clock,
 				Duration.ofSeconds(1), Duration.ofMillis(10))) {
 			reader.read();
-			for (int i = 0; i < 500 && attempts.get() < 3; i++) {
-				Thread.sleep(10);
-			}
-			assertThat(attempts.get()).as("tried again in the background until it could").isEqualTo(3);
-			// The change is applied as the read's element is handed on: give it a moment.
-			Thread.sleep(50);
+			assertThat(told.await(10, TimeUnit.SECONDS)).as("tried again in the background until it could")
+				.isTrue();
+			assertThat(attempts.get()).isEqualTo(3);
 		}
 		int before = this.storeQueries.get();
 		assertThat(lookUp(startedSince).revokedAt()).as("the store's answer, not the kept entry's").isNotNull();
