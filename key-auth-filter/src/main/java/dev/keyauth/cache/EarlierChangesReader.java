@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.keyauth.store.ApiKeyStore;
+import dev.keyauth.support.Timeouts;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -97,11 +98,12 @@ public final class EarlierChangesReader implements AutoCloseable {
 
 	private Mono<Integer> readOnce(Duration window) {
 		Instant since = this.clock.instant().minus(window);
-		return this.store.changedSince(since, TieredApiKeyLookup.CHANGES_REMEMBERED)
+		// Timeouts.within, not a bare timeout: an attempt whose cancellation threw would never
+		// end, and the background attempts with it.
+		return Timeouts.within(this.store.changedSince(since, TieredApiKeyLookup.CHANGES_REMEMBERED)
 			.doOnNext((change) -> this.lookup.heardOfEarlierChange(change.hash(), change.at()))
-			.count()
-			.map(Long::intValue)
-			.timeout(this.timeout);
+			.count(), this.timeout)
+			.map(Long::intValue);
 	}
 
 	private static String cannotRule(Duration window, Throwable ex) {

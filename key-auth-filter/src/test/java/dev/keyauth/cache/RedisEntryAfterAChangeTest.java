@@ -188,6 +188,25 @@ class RedisEntryAfterAChangeTest {
 	}
 
 	@Test
+	void anAttemptTheStoreNeverAnswersEndsAtTheStoreTimeoutAndTheNextOneIsMade() throws InterruptedException {
+		AtomicInteger attempts = new AtomicInteger();
+		CountDownLatch told = new CountDownLatch(1);
+		ApiKeyStore silent = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
+		// Neither the start-up read nor the first background one is ever answered.
+		Mockito.doAnswer((call) -> Flux.defer(() -> (attempts.incrementAndGet() < 3) ? Flux.<KeyChange>never()
+				: Flux.just(new KeyChange(this.hash, T0.plusSeconds(1))).doOnComplete(told::countDown)))
+			.when(silent)
+			.changedSince(Mockito.any(), Mockito.anyInt());
+		try (EarlierChangesReader reader = new EarlierChangesReader(silent, instance(this.store), this.clock,
+				Duration.ofMillis(200), Duration.ofMillis(10))) {
+			reader.read();
+			assertThat(told.await(10, TimeUnit.SECONDS)).as("the unanswered attempts ended; the third was made")
+				.isTrue();
+		}
+		assertThat(attempts.get()).isEqualTo(3);
+	}
+
+	@Test
 	void closingTheReaderStopsItsBackgroundAttempts() throws InterruptedException {
 		AtomicInteger attempts = new AtomicInteger();
 		ApiKeyStore unreachable = mock(ApiKeyStore.class, Mockito.CALLS_REAL_METHODS);
