@@ -14,20 +14,26 @@ import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
- * Refuses, with 400, every routed request whose path a downstream server could read as another
- * path than the one the gateway routed: a dot segment ({@code .} or {@code ..}), plain or
- * percent-encoded, and (unless allowed) a percent-encoded {@code /} or {@code \}. On every route,
- * those without key auth included.
+ * Refuses, with 400, every routed request whose path a downstream server, or the gateway's own
+ * forwarding, could read as another path than the one the gateway routed: a dot segment
+ * ({@code .} or {@code ..}), plain or percent-encoded; an empty segment ({@code //}) anywhere but
+ * at the end; and (unless allowed) a percent-encoded {@code /} or {@code \}. On every route, those
+ * without key auth included.
  * <p>
- * The gateway matches routes on the path exactly as it arrived and forwards it so, while most
- * servers resolve dot segments, and some decode {@code %2F} into a separator (nginx, Go's
- * {@code net/http}), before they serve a path. Without this, {@code /public/../orders/1} matches
- * a route that needs no key and reaches the downstream service as {@code /orders/1}, which needs
- * one; and {@code /orders/x/../admin/y} or {@code /orders/admin%2Fy} passes the scope check of
+ * The gateway matches routes on the path exactly as it arrived, while most servers resolve dot
+ * segments, and some decode {@code %2F} into a separator (nginx, Go's {@code net/http}), before
+ * they serve a path. Without this, {@code /public/../orders/1} matches a route that needs no key
+ * and reaches the downstream service as {@code /orders/1}, which needs one; and
+ * {@code /orders/x/../admin/y} or {@code /orders/admin%2Fy} passes the scope check of
  * {@code /orders/**} and is served as {@code /orders/admin/y}. (Envoy's CVE-2019-9901 is the same
- * flaw.) Refusing is chosen over rewriting: a client that sends such a path is broken or probing,
- * and a 400 keeps the route decision and the forwarded path the same thing. Spring Security's
- * firewall refuses such paths by default too.
+ * flaw.) Empty segments need no help from the downstream server: the gateway builds the URI it
+ * forwards to with Spring's {@code UriComponentsBuilder}, which collapses repeated slashes, so
+ * {@code /orders//admin/y} misses {@code /orders/admin/**}, matches {@code /orders/**} and is sent
+ * as {@code /orders/admin/y}. A segment that is empty but for path parameters ({@code /;x/}) counts
+ * too, since the servers that strip those (Tomcat, Jetty, Spring) also merge the slashes left.
+ * Refusing is chosen over rewriting: a client that sends such a path is broken or probing, and a
+ * 400 keeps the route decision and the forwarded path the same thing. Spring Security's firewall
+ * refuses such paths by default too.
  * <p>
  * What counts is read as widely as any downstream server might: percent-encoding is decoded up
  * to three times (double encoding), {@code \} separates segments as {@code /} does, a {@code ;}
@@ -46,6 +52,8 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 
 	private static final byte[] DOT_SEGMENT = body("The request path must not contain '.' or '..' segments, "
 			+ "plain or percent-encoded.");
+
+	private static final byte[] EMPTY_SEGMENT = body("The request path must not contain empty segments ('//').");
 
 	private static final byte[] ENCODED_SEPARATOR = body("The request path must not contain a percent-encoded "
 			+ "'/' or '\\\\' (%2F, %5C).");
@@ -87,6 +95,9 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 		if (problem == Problem.DOT_SEGMENT) {
 			return DOT_SEGMENT;
 		}
+		if (problem == Problem.EMPTY_SEGMENT) {
+			return EMPTY_SEGMENT;
+		}
 		return (problem == Problem.ENCODED_SEPARATOR && !this.allowEncodedSeparators) ? ENCODED_SEPARATOR : null;
 	}
 
@@ -100,7 +111,25 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 
 	/** What a downstream server could read differently in this raw (still encoded) path. */
 	public static Problem problemIn(String rawPath) {
-		if (rawPath.indexOf('.') < 0 && rawPath.indexOf('%') < 0) {
+		// One pass over the path as it arrived, which is all most requests need: nothing to
+		// decode and no dots. Empty segments are judged here, before decoding, because only
+		// literal separators are collapsed when the gateway forwards; an encoded one is the
+		// encoded-separator rule's.
+		boolean decodeOrDots = false;
+		int segmentStart = -1;
+		for (int i = 0; i < rawPath.length(); i++) {
+			char c = rawPath.charAt(i);
+			if (c == '.' || c == '%') {
+				decodeOrDots = true;
+			}
+			else if (c == '/' || c == '\\') {
+				if (segmentStart >= 0 && isEmpty(rawPath, segmentStart, i)) {
+					return Problem.EMPTY_SEGMENT;
+				}
+				segmentStart = i + 1;
+			}
+		}
+		if (!decodeOrDots) {
 			return Problem.NONE;
 		}
 		boolean encodedSeparator = false;
@@ -137,6 +166,15 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 			}
 		}
 		return count;
+	}
+
+	/**
+	 * Whether the segment from start to end, which a separator follows, is empty up to its path
+	 * parameters. The last segment is never judged: a trailing slash is an ordinary path, and
+	 * {@code /app/;jsessionid=…} still reads as the same route.
+	 */
+	private static boolean isEmpty(String path, int start, int end) {
+		return start == end || path.charAt(start) == ';';
 	}
 
 	/**
@@ -193,7 +231,13 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 		/** A {@code .} or {@code ..} segment, in any form. */
 		DOT_SEGMENT,
 
-		/** A percent-encoded {@code /} or {@code \}, and no dot segment. */
+		/**
+		 * An empty segment ({@code //}, or {@code /;x/}) before the last one, in the path as it
+		 * arrived.
+		 */
+		EMPTY_SEGMENT,
+
+		/** A percent-encoded {@code /} or {@code \}, and no dot or empty segment. */
 		ENCODED_SEPARATOR
 
 	}

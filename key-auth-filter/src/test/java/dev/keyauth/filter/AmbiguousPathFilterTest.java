@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.keyauth.filter.AmbiguousPathFilter.Problem;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Mono;
@@ -70,9 +71,30 @@ class AmbiguousPathFilterTest {
 	}
 
 	@ParameterizedTest
+	@ValueSource(strings = { "/orders//admin/y", "//orders/1", "/orders/admin//", "/orders/;x/admin/y",
+			"/orders/;/admin/y", "/;jsessionid=1/orders", "/orders//", "/a//..", "/orders//%2e/y" })
+	void aPathWithAnEmptySegmentIsRefusedWhateverIsAllowed(String rawPath) {
+		// The gateway's own forwarding collapses '//', so /orders//admin/y would miss the scoped
+		// /orders/admin/** route, match /orders/** and still be sent as /orders/admin/y.
+		for (boolean allowEncodedSeparators : new boolean[] { false, true }) {
+			expectRefused(new AmbiguousPathFilter(allowEncodedSeparators), rawPath,
+					"The request path must not contain empty segments ('//').");
+		}
+	}
+
+	@Test
+	void anEmptySegmentMadeOnlyByDecodingIsTheEncodedSeparatorRule() {
+		// Only literal slashes are collapsed on the way out; %2F stays as it is.
+		expectRefused(new AmbiguousPathFilter(), "/files/%2Fetc%2Fhosts",
+				"The request path must not contain a percent-encoded '/'");
+		expectForwarded(new AmbiguousPathFilter(true), "/files/%2Fetc%2Fhosts");
+		expectForwarded(new AmbiguousPathFilter(true), "/files/a%2F%2Fb");
+	}
+
+	@ParameterizedTest
 	@ValueSource(strings = { "/orders/1", "/", "/files/report.pdf", "/v1.2/orders", "/orders/.well-known",
 			"/orders/a..b", "/orders/..x", "/orders/x..", "/orders/a;b=1/c", "/orders/%41", "/orders/100%25",
-			"//orders", "/orders/%20space" })
+			"/orders/%20space", "/orders/1/", "/app/;jsessionid=1", "/orders/%3Bx/admin" })
 	void anyOtherPathIsForwardedUntouched(String rawPath) {
 		expectForwarded(new AmbiguousPathFilter(), rawPath);
 	}
