@@ -17,8 +17,9 @@ import org.springframework.web.server.ServerWebExchange;
  * Refuses, with 400, every routed request whose path a downstream server, or the gateway's own
  * forwarding, could read as another path than the one the gateway routed: a dot segment
  * ({@code .} or {@code ..}), plain or percent-encoded; an empty segment ({@code //}) anywhere but
- * at the end; and (unless allowed) a percent-encoded {@code /} or {@code \}. On every route, those
- * without key auth included.
+ * at the end; a percent-encoded control character (a NUL ends the path for a server written in
+ * C); and (unless allowed) a percent-encoded {@code /} or {@code \}. On every route, those without
+ * key auth included.
  * <p>
  * The gateway matches routes on the path exactly as it arrived, while most servers resolve dot
  * segments, and some decode {@code %2F} into a separator (nginx, Go's {@code net/http}), before
@@ -54,6 +55,9 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 			+ "plain or percent-encoded.");
 
 	private static final byte[] EMPTY_SEGMENT = body("The request path must not contain empty segments ('//').");
+
+	private static final byte[] CONTROL_CHARACTER = body("The request path must not contain percent-encoded "
+			+ "control characters (%00 to %1F, %7F).");
 
 	private static final byte[] ENCODED_SEPARATOR = body("The request path must not contain a percent-encoded "
 			+ "'/' or '\\\\' (%2F, %5C).");
@@ -98,6 +102,9 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 		if (problem == Problem.EMPTY_SEGMENT) {
 			return EMPTY_SEGMENT;
 		}
+		if (problem == Problem.CONTROL_CHARACTER) {
+			return CONTROL_CHARACTER;
+		}
 		return (problem == Problem.ENCODED_SEPARATOR && !this.allowEncodedSeparators) ? ENCODED_SEPARATOR : null;
 	}
 
@@ -133,6 +140,7 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 			path = decoded;
 		}
 		int start = 0;
+		boolean controlCharacter = false;
 		for (int i = 0; i <= path.length(); i++) {
 			char c = (i < path.length()) ? path.charAt(i) : '/';
 			if (c == '/' || c == '\\') {
@@ -141,6 +149,12 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 				}
 				start = i + 1;
 			}
+			else if (c < 0x20 || c == 0x7F) {
+				controlCharacter = true;
+			}
+		}
+		if (controlCharacter) {
+			return Problem.CONTROL_CHARACTER;
 		}
 		return encodedSeparator ? Problem.ENCODED_SEPARATOR : Problem.NONE;
 	}
@@ -240,7 +254,15 @@ public class AmbiguousPathFilter implements GlobalFilter, Ordered {
 		 */
 		EMPTY_SEGMENT,
 
-		/** A percent-encoded {@code /} or {@code \}, and no dot or empty segment. */
+		/**
+		 * A percent-encoded control character ({@code %00} to {@code %1F}, {@code %7F}), and no
+		 * dot or empty segment. A server written in C takes a NUL for the end of the path, and
+		 * others trim or split at line breaks, so {@code /orders/admin%00/1} can be served as
+		 * {@code /orders/admin} after matching {@code /orders/**}.
+		 */
+		CONTROL_CHARACTER,
+
+		/** A percent-encoded {@code /} or {@code \}, and nothing above. */
 		ENCODED_SEPARATOR
 
 	}

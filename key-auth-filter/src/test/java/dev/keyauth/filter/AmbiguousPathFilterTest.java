@@ -82,6 +82,18 @@ class AmbiguousPathFilterTest {
 		}
 	}
 
+	@ParameterizedTest
+	@ValueSource(strings = { "/orders/admin%00/y", "/orders/admin%00", "/orders/admin%0a/y", "/orders/admin%0D%0A/y",
+			"/orders/admin%09", "/orders/a%7Fb", "/orders/admin%2500/y", "/orders/admin%00%2Fy" })
+	void aPercentEncodedControlCharacterIsRefusedWhateverIsAllowed(String rawPath) {
+		// A NUL ends the path for a server written in C: /orders/admin%00/y matches /orders/**
+		// and could be served as /orders/admin.
+		for (boolean allowEncodedSeparators : new boolean[] { false, true }) {
+			expectRefused(new AmbiguousPathFilter(allowEncodedSeparators), rawPath,
+					"The request path must not contain percent-encoded control characters");
+		}
+	}
+
 	@Test
 	void anEmptySegmentMadeOnlyByDecodingIsTheEncodedSeparatorRule() {
 		// Only literal slashes are collapsed on the way out; %2F stays as it is.
@@ -94,7 +106,7 @@ class AmbiguousPathFilterTest {
 	@ParameterizedTest
 	@ValueSource(strings = { "/orders/1", "/", "/files/report.pdf", "/v1.2/orders", "/orders/.well-known",
 			"/orders/a..b", "/orders/..x", "/orders/x..", "/orders/a;b=1/c", "/orders/%41", "/orders/100%25",
-			"/orders/%20space", "/orders/1/", "/app/;jsessionid=1", "/orders/%3Bx/admin" })
+			"/orders/%20space", "/orders/%E2%82%AC", "/orders/1/", "/app/;jsessionid=1", "/orders/%3Bx/admin" })
 	void anyOtherPathIsForwardedUntouched(String rawPath) {
 		expectForwarded(new AmbiguousPathFilter(), rawPath);
 	}
