@@ -21,10 +21,10 @@ import org.springframework.web.util.pattern.PathPatternParser;
  * has one (its {@code matchTrailingSlash} argument is read but no longer changes anything: Spring
  * Framework 7's pattern parser dropped the option). So with {@code Path=/orders/admin} asking for
  * a scope ahead of {@code Path=/orders/**}, {@code /orders/admin/} goes to the general route with
- * any key, and most downstream servers serve it as {@code /orders/admin}. A gateway upgraded from
- * Spring Cloud Gateway 4, where the same route matched both, opens that silently. The filter
- * cannot refuse such a path (it is an ordinary one elsewhere), so the routes are reported when
- * they load instead.
+ * any key, and many downstream servers (Rails, Express, Spring MVC before 6) serve it as
+ * {@code /orders/admin}. A gateway upgraded from Spring Cloud Gateway 4, where the same route
+ * matched both, opens that silently. The filter cannot refuse such a path (it is an ordinary one
+ * elsewhere), so the routes are reported when they load instead.
  * <p>
  * The check goes by the routes' {@code Path} patterns alone, in the gateway's route order: a
  * route without one is taken to match any path, and other predicates (method, host, headers) are
@@ -68,7 +68,7 @@ final class TrailingSlashCheck {
 					warnings.add("Route '" + demanding.route().getId() + "' asks for more than route '"
 							+ reached.route().getId() + "', which is where '" + spelling + "' goes: the Path pattern '"
 							+ pattern.getPatternString() + "' matches '" + sample + "' but not '" + spelling
-							+ "', and most servers serve the two alike. Give the route both spellings (or write the "
+							+ "', and many servers serve the two alike. Give the route both spellings (or write the "
 							+ "pattern with '/**'); Spring Cloud Gateway 5 ignores matchTrailingSlash");
 				}
 			}
