@@ -288,13 +288,13 @@ public class KeyAuthProperties implements Validator {
 		 * server, or the gateway's own forwarding, could read as another path than the one the
 		 * gateway routed: a '.' or '..' segment, plain or percent-encoded, an empty segment ('//')
 		 * before the last, a percent-encoded control character (%00 to %1F, %7F), or a
-		 * percent-encoded '/' or '\' (see allow-encoded-separators). The
-		 * gateway matches routes on the path as it arrived, while most servers resolve dot
-		 * segments, so without this a path such as /public/../orders/1 reaches a protected
-		 * resource through a route without key auth; and it forwards /orders//admin/y as
-		 * /orders/admin/y after matching it to /orders/** rather than /orders/admin/**. Turn off
-		 * only if no route is more specific than another with the same downstream service and no
-		 * downstream service resolves or decodes such paths.
+		 * percent-encoded '/' or '\' (see allow-encoded-separators). The gateway matches routes
+		 * on the path as it arrived, while most servers resolve dot segments, so without this a
+		 * path such as /public/../orders/1 reaches a protected resource through a route without
+		 * key auth; and it forwards /orders//admin/y as /orders/admin/y after matching it to
+		 * /orders/** rather than /orders/admin/**. Turn off only if no route is more specific
+		 * than another with the same downstream service and no downstream service resolves or
+		 * decodes such paths.
 		 */
 		private boolean rejectAmbiguous = true;
 
