@@ -42,6 +42,12 @@ class AmbiguousPathFilterTest {
 			.startsWith("{\"error\":\"invalid_path\",\"message\":\"" + message);
 	}
 
+	private void expectRefusedWhateverIsAllowed(String rawPath, String message) {
+		for (boolean allowEncodedSeparators : new boolean[] { false, true }) {
+			expectRefused(new AmbiguousPathFilter(allowEncodedSeparators), rawPath, message);
+		}
+	}
+
 	private void expectForwarded(AmbiguousPathFilter filter, String rawPath) {
 		MockServerWebExchange exchange = run(filter, rawPath);
 		assertThat(this.forwarded).as(rawPath).isTrue();
@@ -55,10 +61,7 @@ class AmbiguousPathFilterTest {
 			"/public/..;jsessionid=1/orders/1", "/public/..%3b/orders/1", "/public/%252e%252e/orders/1",
 			"/public/%25252e%25252e/orders/1", "/public/.../orders/1", "/..", "/public/x/..%00" })
 	void aPathWithADotSegmentIsRefusedWhateverIsAllowed(String rawPath) {
-		for (boolean allowEncodedSeparators : new boolean[] { false, true }) {
-			expectRefused(new AmbiguousPathFilter(allowEncodedSeparators), rawPath,
-					"The request path must not contain '.' or '..' segments");
-		}
+		expectRefusedWhateverIsAllowed(rawPath, "The request path must not contain '.' or '..' segments");
 	}
 
 	@ParameterizedTest
@@ -76,10 +79,7 @@ class AmbiguousPathFilterTest {
 	void aPathWithAnEmptySegmentIsRefusedWhateverIsAllowed(String rawPath) {
 		// The gateway's own forwarding collapses '//', so /orders//admin/y would miss the scoped
 		// /orders/admin/** route, match /orders/** and still be sent as /orders/admin/y.
-		for (boolean allowEncodedSeparators : new boolean[] { false, true }) {
-			expectRefused(new AmbiguousPathFilter(allowEncodedSeparators), rawPath,
-					"The request path must not contain empty segments ('//').");
-		}
+		expectRefusedWhateverIsAllowed(rawPath, "The request path must not contain empty segments ('//').");
 	}
 
 	@ParameterizedTest
@@ -88,10 +88,7 @@ class AmbiguousPathFilterTest {
 	void aPercentEncodedControlCharacterIsRefusedWhateverIsAllowed(String rawPath) {
 		// A NUL ends the path for a server written in C: /orders/admin%00/y matches /orders/**
 		// and could be served as /orders/admin.
-		for (boolean allowEncodedSeparators : new boolean[] { false, true }) {
-			expectRefused(new AmbiguousPathFilter(allowEncodedSeparators), rawPath,
-					"The request path must not contain percent-encoded control characters");
-		}
+		expectRefusedWhateverIsAllowed(rawPath, "The request path must not contain percent-encoded control characters");
 	}
 
 	@Test
