@@ -58,7 +58,9 @@ class ReadmeWalkThroughIT {
 		Process gateway = start(dataDir, log, orders, inventory);
 
 		assertThat(Files.readString(log)).contains("API keys: stored in embedded H2")
-			.contains("revocations are not shared");
+			.contains("revocations are not shared")
+			// routes.yml gives its admin route every spelling, so the route check has nothing to say.
+			.doesNotContain("asks for more than route");
 		Map<String, Object> created = admin("POST", "", "{\"consumerId\":\"acme\",\"scopes\":[\"orders:read\"]}", 201);
 		String key = (String) created.get("key");
 
