@@ -31,7 +31,7 @@ import org.springframework.web.util.pattern.PathPatternParser;
  * not considered, so it can report a pair they keep apart. It samples each pattern with one
  * value per variable or wildcard, so a pattern whose variables have a regular expression that
  * value does not fit is not checked. It parses patterns as the gateway's {@code Path} predicate
- * does in 5.0 (checked against 5.0.4's bytecode, whose predicate never reads the flag); should a
+ * does in 5.0 (checked against 5.0.4's bytecode, whose matching never reads the flag); should a
  * later release honour {@code matchTrailingSlash} again, this check has to read it too.
  */
 final class TrailingSlashCheck {
