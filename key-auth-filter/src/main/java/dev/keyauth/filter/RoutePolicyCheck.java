@@ -1,6 +1,8 @@
 package dev.keyauth.filter;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -24,6 +26,9 @@ public class RoutePolicyCheck implements ApplicationListener<RefreshRoutesResult
 
 	private final RouteKeyAuthPolicies policies;
 
+	/** The route-spelling warnings of the last refresh (only those the routes still earn). */
+	private Set<String> warned = Set.of();
+
 	public RoutePolicyCheck(RouteKeyAuthPolicies policies) {
 		this.policies = policies;
 	}
@@ -39,11 +44,17 @@ public class RoutePolicyCheck implements ApplicationListener<RefreshRoutesResult
 		}
 	}
 
-	private void checkSpellings(List<Route> routes) {
+	private synchronized void checkSpellings(List<Route> routes) {
 		try {
-			for (String warning : TrailingSlashCheck.warnings(routes, this.policies::forRoute)) {
-				logger.warn(warning);
+			Set<String> warnings = new LinkedHashSet<>(TrailingSlashCheck.warnings(routes, this.policies::forRoute));
+			// Discovery clients refresh the routes every few seconds; a warning is worth one line
+			// per appearance, not one per refresh.
+			for (String warning : warnings) {
+				if (!this.warned.contains(warning)) {
+					logger.warn(warning);
+				}
 			}
+			this.warned = warnings;
 		}
 		catch (RuntimeException ex) {
 			// Advice only: the routes work as configured whatever happens here.

@@ -114,8 +114,16 @@ class TrailingSlashCheckTest {
 		Route admin = route("orders-admin", path("/orders/admin"), ADMIN);
 		Route general = route("orders", path("/orders/**"), Map.of());
 		RouteLocator locator = () -> Flux.just(admin, general);
-		new RoutePolicyCheck(this.policies).onApplicationEvent(new RefreshRoutesResultEvent(locator));
+		RoutePolicyCheck check = new RoutePolicyCheck(this.policies);
+		check.onApplicationEvent(new RefreshRoutesResultEvent(locator));
 		assertThat(output).contains("WARN").contains("Route 'orders-admin' asks for more than route 'orders'");
+		// Said once while it holds, however often the routes are refreshed; again if it returns.
+		check.onApplicationEvent(new RefreshRoutesResultEvent(locator));
+		assertThat(output.getAll().split("asks for more than route", -1)).hasSize(2);
+		RouteLocator fixed = () -> Flux.just(general);
+		check.onApplicationEvent(new RefreshRoutesResultEvent(fixed));
+		check.onApplicationEvent(new RefreshRoutesResultEvent(locator));
+		assertThat(output.getAll().split("asks for more than route", -1)).hasSize(3);
 	}
 
 }
