@@ -47,8 +47,8 @@ public class RoutePolicyCheck implements ApplicationListener<RefreshRoutesResult
 	private synchronized void checkSpellings(List<Route> routes) {
 		try {
 			Set<String> warnings = new LinkedHashSet<>(TrailingSlashCheck.warnings(routes, this.policies::forRoute));
-			// Discovery clients refresh the routes every few seconds; a warning is worth one line
-			// per appearance, not one per refresh.
+			// A discovery client refreshes the routes at each of its heartbeats; a warning is
+			// worth one line per appearance, not one per refresh.
 			for (String warning : warnings) {
 				if (!this.warned.contains(warning)) {
 					logger.warn(warning);
